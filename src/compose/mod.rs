@@ -1,0 +1,30 @@
+//! Loading a compose project the way `docker compose` does: discovery, YAML with positions, `.env` and
+//! interpolation, `include:`, `extends:`, merge of override files, profiles.
+
+pub mod model;
+
+pub use model::*;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What the command line (and the environment) say about which project to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `-f/--file`, in order. Empty: `COMPOSE_FILE` from the environment (split on `COMPOSE_PATH_SEPARATOR`,
+    /// default `:`), else discovery in `working_dir` and its parents (compose.yaml, compose.yml,
+    /// docker-compose.yaml, docker-compose.yml, plus the matching `.override` file).
+    pub files: Vec<PathBuf>,
+    /// `--project-directory`; default: the directory of the first compose file.
+    pub project_directory: Option<PathBuf>,
+    /// `-p/--project-name`; else `COMPOSE_PROJECT_NAME`, else top-level `name:`, else the directory name.
+    pub project_name: Option<String>,
+    /// `--env-file` (repeatable); default `.env` in the project directory when present.
+    pub env_files: Vec<PathBuf>,
+    /// `--profile` (repeatable); else `COMPOSE_PROFILES` (comma separated). `*` enables all.
+    pub profiles: Vec<String>,
+    /// The directory the tool was started in.
+    pub working_dir: PathBuf,
+    /// The process environment (passed in so tests control it). It wins over `.env` values.
+    pub environ: BTreeMap<String, String>,
+}

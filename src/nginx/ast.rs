@@ -1,0 +1,178 @@
+//! The parsed nginx configuration and the upstream targets found in it.
+
+use crate::span::{Location, Spanned};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// One directive: `name arg arg;` or `name arg { ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Directive {
+    pub name: String,
+    pub args: Vec<Arg>,
+    /// Where the directive's name starts.
+    pub loc: Location,
+    /// The children of a block directive (`http`, `server`, `location`, `upstream`, ...), `None` for a simple one.
+    /// `include` directives are replaced by the directives of the files they include (which keep their own
+    /// locations), so a walk of this tree sees the configuration the way nginx does.
+    pub block: Option<Vec<Directive>>,
+}
+
+/// One argument, unquoted and with `\` escapes processed the way nginx does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Arg {
+    pub value: String,
+    /// Written in single or double quotes.
+    pub quoted: bool,
+    pub loc: Location,
+}
+
+/// A file that took part in the configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigFile {
+    /// The path nginx sees inside the container.
+    pub container_path: String,
+    /// Where its text came from on the host (a file, or a display name for rendered/built-in text).
+    pub host_path: PathBuf,
+    /// The `include` that loaded it (`None` for the main file).
+    pub included_from: Option<Location>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// The text does not parse (unbalanced braces, missing `;`, unterminated quote).
+    Syntax,
+    /// An `include` (without glob characters) names a file that is not there: nginx refuses to start.
+    IncludeMissing,
+    /// A file includes itself, directly or through others.
+    IncludeCycle,
+    /// A directive in a context where nginx does not allow it (e.g. `http {}` inside `conf.d/*.conf`, which the
+    /// default `nginx.conf` includes inside `http {}`): nginx refuses to start.
+    Context,
+    /// The main file (or an included directory) is not there at all.
+    FileMissing,
+    /// The file could not be read (permissions, not UTF-8 where that matters, too large).
+    Unreadable,
+}
+
+/// Something wrong with the configuration itself, found while loading it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub message: String,
+    pub loc: Option<Location>,
+    pub help: Option<String>,
+}
+
+/// A configuration as nginx would load it from one entry file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// The entry file's path inside the container (normally `/etc/nginx/nginx.conf`).
+    pub entry: String,
+    pub directives: Vec<Directive>,
+    pub files: Vec<ConfigFile>,
+    pub problems: Vec<Problem>,
+}
+
+/// The directive that sends traffic to an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassKind {
+    Proxy,
+    Fastcgi,
+    Uwsgi,
+    Scgi,
+    Grpc,
+    Memcached,
+    /// `proxy_pass host:port;` inside `stream {}` (TCP/UDP, no scheme).
+    Stream,
+}
+
+impl PassKind {
+    pub fn directive(self) -> &'static str {
+        match self {
+            PassKind::Proxy | PassKind::Stream => "proxy_pass",
+            PassKind::Fastcgi => "fastcgi_pass",
+            PassKind::Uwsgi => "uwsgi_pass",
+            PassKind::Scgi => "scgi_pass",
+            PassKind::Grpc => "grpc_pass",
+            PassKind::Memcached => "memcached_pass",
+        }
+    }
+}
+
+/// Where a target points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Host {
+    /// A DNS name (a compose service, alias, container_name, or an outside domain).
+    Name(String),
+    Ip(IpAddr),
+    /// `unix:/path/to.sock` (the path inside the container).
+    Unix(String),
+    /// The host part depends on run-time variables that cannot be known statically (`$host`, `$arg_x`, ...).
+    Dynamic(String),
+}
+
+/// One upstream target: a `*_pass` directive that names a host directly, or one `server` line of an
+/// `upstream {}` block.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub kind: PassKind,
+    /// `proxy_pass`, `fastcgi_pass`, ... or `server` for a line of an `upstream {}` block.
+    pub directive: String,
+    /// The target as written (after envsubst rendering, before `set`/`map` substitution).
+    pub raw: String,
+    /// The directive that names the host (the `*_pass` line, or the `server` line of an upstream block).
+    pub loc: Location,
+    /// `http`, `https`, `grpc`, `grpcs`, `uwsgi`, `suwsgi`, `memcached`... when written; `None` when none.
+    pub scheme: Option<String>,
+    pub host: Host,
+    /// The port written in the target.
+    pub port: Option<u16>,
+    /// The port nginx uses when none is written (80 for http, 443 for https, 80 for grpc, 443 for grpcs,
+    /// 11211 for memcached, 80 for an upstream `server`); `None` where nginx demands one (stream, fastcgi...).
+    pub default_port: Option<u16>,
+    /// Set when the target comes from an `upstream {}` block.
+    pub upstream: Option<UpstreamRef>,
+    /// Every other place that leads to this target: the `*_pass` lines that name the upstream block, the
+    /// `set`/`map` that gave a variable its value, the `include` chain is not listed.
+    pub via: Vec<Location>,
+    /// The argument contains variables, so nginx resolves the name at request time (with `resolver`) instead of
+    /// once at start. Also true for an upstream `server ... resolve`.
+    pub runtime_resolution: bool,
+    /// Variables that stayed in the target after static substitution (`set` with constant values, static `map`).
+    pub unresolved_variables: Vec<String>,
+    /// The `resolver` in effect where the target is (nearest enclosing context), with its addresses.
+    pub resolver: Option<Spanned<Vec<String>>>,
+    /// Timeouts in effect (`proxy_connect_timeout`, `proxy_read_timeout`, `fastcgi_read_timeout`, ...), by name.
+    pub timeouts: Vec<(String, Spanned<String>)>,
+    /// `http` or `stream`.
+    pub context: String,
+    /// The `location` path the directive is in, if any.
+    pub location: Option<String>,
+    /// The `listen` values and `server_name`s of the enclosing `server {}` block.
+    pub listen: Vec<String>,
+    pub server_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamRef {
+    pub name: String,
+    /// The `upstream NAME {` line.
+    pub block_loc: Location,
+    /// Parameters after the address (`weight=5`, `backup`, `max_fails=3`, `resolve`, ...).
+    pub params: Vec<String>,
+    /// How many `server` lines the block has.
+    pub servers: usize,
+    /// No `*_pass` directive refers to this block (nginx still resolves its names at start).
+    pub unused: bool,
+}
+
+impl Target {
+    /// The port nginx will connect to.
+    pub fn effective_port(&self) -> Option<u16> {
+        self.port.or(self.default_port)
+    }
+}
