@@ -1,0 +1,215 @@
+//! What the checks of one route share: the project's indexes, and per route the resolution of the host and
+//! the verdict on the port, computed once.
+
+use super::ports::{self, PortFacts, PortVerdict};
+use super::resolve::{self, NetMode, Resolved};
+use crate::compose::{Project, Service};
+use crate::model::{Facts, ImageInfo, Proxy};
+use crate::nginx::{Directive, Target};
+use std::collections::BTreeMap;
+
+pub struct Ctx<'a> {
+    pub facts: &'a Facts,
+    pub project: &'a Project,
+    pub port_facts: BTreeMap<&'a str, PortFacts>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(facts: &'a Facts) -> Self {
+        let project = &facts.project;
+        let port_facts = project
+            .enabled_services()
+            .map(|s| (s.name.as_str(), ports::port_facts(s, facts.images.get(&s.name))))
+            .collect();
+        Ctx { facts, project, port_facts }
+    }
+
+    pub fn service(&self, name: &str) -> Option<&'a Service> {
+        self.project.services.get(name)
+    }
+
+    pub fn image(&self, name: &str) -> Option<&'a ImageInfo> {
+        self.facts.images.get(name)
+    }
+}
+
+/// Where the target leads, for the checks of one route.
+pub struct RouteCtx<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub proxy: &'a Proxy,
+    pub target: &'a Target,
+    pub resolved: Resolved,
+    pub proxy_mode: NetMode,
+    /// The port nginx connects to.
+    pub port: Option<u16>,
+    /// For a target that is a compose service (or, for loopback targets, a service sharing the proxy's
+    /// network namespace that listens there): what the files say about that port.
+    pub port_verdict: Option<PortVerdict>,
+    /// The service a loopback target reaches (a sidecar in the proxy's network namespace).
+    pub loopback_service: Option<String>,
+    /// Names of `upstream {}` blocks in the proxy's configuration.
+    pub upstream_names: Vec<String>,
+}
+
+fn upstream_names(dirs: &[Directive], out: &mut Vec<String>) {
+    for d in dirs {
+        if d.name == "upstream" {
+            if let Some(a) = d.args.first() {
+                out.push(a.value.clone());
+            }
+        }
+        if let Some(b) = &d.block {
+            upstream_names(b, out);
+        }
+    }
+}
+
+impl<'a> RouteCtx<'a> {
+    pub fn new(ctx: &'a Ctx<'a>, proxy: &'a Proxy, target: &'a Target) -> Self {
+        let project = ctx.project;
+        let resolved = resolve::resolve(project, &proxy.service, &target.host);
+        let proxy_mode = resolve::net_mode(project, &proxy.service);
+        let port = target.effective_port();
+        let mut port_verdict = None;
+        let mut loopback_service = None;
+        if let Some(p) = port {
+            match &resolved {
+                Resolved::Service { service, .. } => {
+                    port_verdict = ctx.port_facts.get(service.as_str()).map(|f| f.verdict(p));
+                }
+                Resolved::Loopback => {
+                    // the other services in the proxy's network namespace: the best evidence wins
+                    let rank = |v: &PortVerdict| match v {
+                        PortVerdict::Confirmed(_) | PortVerdict::LoopbackOnly(_) => 2,
+                        PortVerdict::Unknown => 1,
+                        _ => 0,
+                    };
+                    let best = resolve::netns_members(project, &proxy.service)
+                        .into_iter()
+                        .filter(|m| m.name != proxy.service)
+                        .filter_map(|m| ctx.port_facts.get(m.name.as_str()).map(|f| (m.name.clone(), f.verdict(p))))
+                        .max_by_key(|(_, v)| rank(v));
+                    if let Some((s, v)) = best {
+                        loopback_service = Some(s);
+                        port_verdict = Some(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut names = Vec::new();
+        if let Some(cfg) = proxy.loaded() {
+            upstream_names(&cfg.directives, &mut names);
+        }
+        RouteCtx {
+            ctx,
+            proxy,
+            target,
+            resolved,
+            proxy_mode,
+            port,
+            port_verdict,
+            loopback_service,
+            upstream_names: names,
+        }
+    }
+
+    /// Ports nginx itself listens on (`listen` in any server block of this configuration).
+    pub fn nginx_listens(&self) -> Vec<u16> {
+        fn walk(dirs: &[Directive], out: &mut Vec<u16>) {
+            for d in dirs {
+                if d.name == "listen" {
+                    if let Some(a) = d.args.first() {
+                        let v = a.value.as_str();
+                        let port = v.rsplit_once(':').map(|x| x.1).unwrap_or(v);
+                        if let Ok(p) = port.parse() {
+                            out.push(p);
+                        } else if !v.starts_with("unix:") && !v.contains(':') && v.parse::<u16>().is_err() {
+                            // `listen 127.0.0.1;` or a name: port 80
+                            out.push(80);
+                        }
+                    }
+                }
+                if let Some(b) = &d.block {
+                    walk(b, out);
+                }
+            }
+        }
+        let mut v = Vec::new();
+        if let Some(cfg) = self.proxy.loaded() {
+            walk(&cfg.directives, &mut v);
+        }
+        v
+    }
+
+    /// The compose service this route reaches, if any.
+    pub fn service_name(&self) -> Option<&str> {
+        match &self.resolved {
+            Resolved::Service { service, .. } => Some(service),
+            Resolved::Loopback => self.loopback_service.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn service(&self) -> Option<&'a Service> {
+        self.service_name().and_then(|n| self.ctx.service(n))
+    }
+
+    /// The target's host as written in a message (`app`, `127.0.0.1`).
+    pub fn host_text(&self) -> String {
+        match &self.target.host {
+            crate::nginx::Host::Name(n) => n.clone(),
+            crate::nginx::Host::Ip(ip) => ip.to_string(),
+            crate::nginx::Host::Unix(p) => format!("unix:{p}"),
+            crate::nginx::Host::Dynamic(s) => s.clone(),
+        }
+    }
+
+    /// True when the name reaches a service whose own network endpoint exists (the target is not a
+    /// `network_mode: service:`/`container:` guest, which has no DNS name of its own).
+    pub fn target_is_guest(&self) -> Option<String> {
+        let svc = self.service()?;
+        let m = svc.network_mode.as_ref()?;
+        (m.value.starts_with("service:") || m.value.starts_with("container:")).then(|| m.value.clone())
+    }
+
+    /// Why the route got its verdict (for `-v` and JSON), including what leaves it `unknown`.
+    pub fn notes(&self) -> Vec<String> {
+        let mut n = Vec::new();
+        match &self.resolved {
+            Resolved::Service { service, how, shared } => {
+                let how = match how {
+                    resolve::How::ServiceName => "service name".to_string(),
+                    resolve::How::Alias { network, .. } => format!("network alias on `{network}`"),
+                    resolve::How::ContainerName { .. } => "container_name".to_string(),
+                    resolve::How::Hostname { .. } => "hostname".to_string(),
+                    resolve::How::Link { .. } => "link".to_string(),
+                    resolve::How::FixedIp { .. } => "fixed ipv4_address".to_string(),
+                };
+                n.push(format!("`{}` is service `{service}` ({how})", self.host_text()));
+                if !shared.is_empty() {
+                    n.push(format!("shared networks: {}", shared.join(", ")));
+                }
+            }
+            Resolved::Dynamic(s) => n.push(format!("{}the target `{s}` is decided per request", super::UNKNOWN_PREFIX)),
+            Resolved::Unix(p) => n.push(format!("{}unix socket `{p}`: not checked from the files", super::UNKNOWN_PREFIX)),
+            Resolved::ExtraHost { address, .. } => n.push(format!("`{}` is an extra_hosts entry ({address})", self.host_text())),
+            _ => {}
+        }
+        match (&self.port_verdict, self.port) {
+            (Some(PortVerdict::Confirmed(e)), Some(p)) => {
+                n.push(format!("port {p} declared by {}", e.source.describe()))
+            }
+            (Some(PortVerdict::Unknown), Some(p)) => n.push(format!(
+                "{}nothing in the project says which port `{}` listens on (nginx uses {p})",
+                super::UNKNOWN_PREFIX,
+                self.service_name().unwrap_or("?")
+            )),
+            (None, Some(p)) if matches!(self.resolved, Resolved::Loopback) && self.loopback_service.is_none() => {
+                n.push(format!("no other service shares the proxy's network namespace (port {p})"))
+            }
+            _ => {}
+        }
+        n
+    }
+}

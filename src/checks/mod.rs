@@ -1,0 +1,308 @@
+//! The checks: pure functions from the facts to findings. One file per check, each with its rule (code, name,
+//! category, default severity) and the text `explain` prints.
+
+pub mod context;
+pub mod ports;
+pub mod resolve;
+pub mod server;
+
+mod config_context;
+mod config_not_found;
+mod config_syntax;
+mod default_bridge;
+mod envsubst_wipe;
+mod include_missing;
+mod localhost;
+mod loopback_bind;
+mod mount_missing;
+mod no_resolver;
+mod no_shared_network;
+mod not_a_service;
+mod partial_upstream;
+mod protocol_mismatch;
+mod published_port;
+mod resolver_not_docker;
+mod static_resolution;
+mod tls_mismatch;
+mod unknown_host;
+mod wrong_port;
+
+use crate::model::Facts;
+use crate::nginx::Target;
+use crate::span::Location;
+pub use context::{Ctx, RouteCtx};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A check's identity and documentation. The doc is the single source of `explain`, `rules` and SARIF help.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable code, e.g. `CD101`.
+    pub code: &'static str,
+    /// Stable kebab-case name.
+    pub name: &'static str,
+    /// One of the categories of the JSON schema.
+    pub category: &'static str,
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// Markdown: `## What it checks`, `## Why it breaks`, `## Example`, `## Fix`.
+    pub doc: &'static str,
+}
+
+/// Every rule, in code order.
+pub fn rules() -> Vec<&'static Rule> {
+    let mut v = vec![
+        &unknown_host::RULE,
+        &no_shared_network::RULE,
+        &default_bridge::RULE,
+        &localhost::RULE,
+        &published_port::RULE,
+        &wrong_port::RULE,
+        &loopback_bind::RULE,
+        &no_resolver::RULE,
+        &resolver_not_docker::RULE,
+        &static_resolution::RULE,
+        &partial_upstream::RULE,
+        &tls_mismatch::RULE,
+        &protocol_mismatch::RULE,
+        &not_a_service::RULE,
+        &config_syntax::RULE,
+        &config_context::RULE,
+        &include_missing::RULE,
+        &mount_missing::RULE,
+        &config_not_found::RULE,
+        &envsubst_wipe::RULE,
+    ];
+    v.sort_by_key(|r| r.code);
+    v
+}
+
+/// Looks a rule up by code or name (case-insensitive).
+pub fn find_rule(key: &str) -> Option<&'static Rule> {
+    rules()
+        .into_iter()
+        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    #[serde(flatten)]
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub help: String,
+    /// The proxy service whose configuration has the problem.
+    pub proxy: Option<String>,
+    /// The compose service the target resolves to (or should).
+    pub service: Option<String>,
+    /// The target as written.
+    pub target: Option<String>,
+    pub location: Option<Location>,
+    pub related: Vec<Related>,
+    /// Index into `Analysis::routes`.
+    pub route: Option<usize>,
+}
+
+impl Finding {
+    pub fn new(rule: &'static Rule, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            severity: rule.severity,
+            message: message.into(),
+            help: help.into(),
+            proxy: None,
+            service: None,
+            target: None,
+            location: None,
+            related: Vec::new(),
+            route: None,
+        }
+    }
+    pub fn at(mut self, loc: Option<Location>) -> Self {
+        self.location = loc;
+        self
+    }
+    pub fn related(mut self, loc: &Location, message: impl Into<String>) -> Self {
+        if Some(loc) != self.location.as_ref() && !self.related.iter().any(|r| &r.location == loc) {
+            self.related.push(Related {
+                location: loc.clone(),
+                message: message.into(),
+            });
+        }
+        self
+    }
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Unknown,
+    Warning,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Unknown => "unknown",
+            Status::Warning => "warning",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One upstream target of one proxy service, with its verdict.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub proxy: String,
+    pub target: Target,
+    /// The compose service the host resolves to.
+    pub service: Option<String>,
+    pub status: Status,
+    pub codes: Vec<&'static str>,
+    /// Why the verdict is what it is, in a few words each (shown with `-v` and in JSON).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub routes: Vec<Route>,
+    pub findings: Vec<Finding>,
+}
+
+impl Analysis {
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+}
+
+/// Runs every check over the facts.
+pub fn run(facts: &Facts) -> Analysis {
+    let ctx = Ctx::new(facts);
+    let mut routes = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+
+    for proxy in &facts.proxies {
+        // problems of the configuration itself and of how it reaches the container
+        let mut proxy_findings = Vec::new();
+        config_not_found::check(proxy, &mut proxy_findings);
+        config_syntax::check(proxy, &mut proxy_findings);
+        config_context::check(proxy, &mut proxy_findings);
+        include_missing::check(proxy, &mut proxy_findings);
+        mount_missing::check(proxy, &mut proxy_findings);
+        envsubst_wipe::check(proxy, &mut proxy_findings);
+        for f in &mut proxy_findings {
+            f.proxy = Some(proxy.service.clone());
+        }
+        // a configuration error that stops nginx from starting fails every route of this proxy
+        let fatal: Vec<&'static str> = proxy_findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.rule.code)
+            .collect();
+
+        let first_route = routes.len();
+        for target in proxy.targets() {
+            let rc = RouteCtx::new(&ctx, proxy, target);
+            let mut fs = Vec::new();
+            unknown_host::check(&rc, &mut fs);
+            no_shared_network::check(&rc, &mut fs);
+            default_bridge::check(&rc, &mut fs);
+            localhost::check(&rc, &mut fs);
+            published_port::check(&rc, &mut fs);
+            wrong_port::check(&rc, &mut fs);
+            loopback_bind::check(&rc, &mut fs);
+            no_resolver::check(&rc, &mut fs);
+            resolver_not_docker::check(&rc, &mut fs);
+            static_resolution::check(&rc, &mut fs);
+            tls_mismatch::check(&rc, &mut fs);
+            protocol_mismatch::check(&rc, &mut fs);
+            not_a_service::check(&rc, &mut fs);
+            let idx = routes.len();
+            for f in &mut fs {
+                f.route = Some(idx);
+                f.proxy = Some(proxy.service.clone());
+                f.target.get_or_insert_with(|| target.raw.clone());
+                if f.service.is_none() {
+                    f.service = rc.service_name().map(str::to_string);
+                }
+            }
+            routes.push(Route {
+                proxy: proxy.service.clone(),
+                target: target.clone(),
+                service: rc.service_name().map(str::to_string),
+                status: Status::Ok,
+                codes: Vec::new(),
+                notes: rc.notes(),
+            });
+            findings.extend(fs);
+        }
+        partial_upstream::adjust(&routes[first_route..], first_route, &mut findings);
+        for r in &mut routes[first_route..] {
+            r.codes.extend(fatal.iter().copied());
+        }
+        findings.extend(proxy_findings);
+    }
+
+    // verdicts
+    for (i, r) in routes.iter_mut().enumerate() {
+        let mine: Vec<&Finding> = findings.iter().filter(|f| f.route == Some(i)).collect();
+        let mut codes: Vec<&'static str> = mine.iter().map(|f| f.rule.code).collect();
+        // codes already on the route are proxy-level errors that keep nginx from starting
+        let fatal = !r.codes.is_empty();
+        codes.append(&mut r.codes);
+        codes.sort();
+        codes.dedup();
+        let worst = mine.iter().map(|f| f.severity).max();
+        r.status = if fatal || worst == Some(Severity::Error) {
+            Status::Error
+        } else if worst == Some(Severity::Warning) {
+            Status::Warning
+        } else if mine.iter().any(|f| f.rule.code == not_a_service::RULE.code) || r.notes.iter().any(|n| n.starts_with(UNKNOWN_PREFIX)) {
+            Status::Unknown
+        } else {
+            Status::Ok
+        };
+        r.codes = codes;
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.location.cmp(&b.location))
+            .then_with(|| a.rule.code.cmp(b.rule.code))
+    });
+    Analysis { routes, findings }
+}
+
+/// Notes that make a route's verdict `unknown` start with this.
+pub const UNKNOWN_PREFIX: &str = "unknown: ";

@@ -1,0 +1,79 @@
+use super::{Finding, Route, Rule, Severity};
+
+pub static RULE: Rule = Rule {
+    code: "CD111",
+    name: "partial-upstream",
+    category: "partial-upstream",
+    severity: Severity::Warning,
+    summary: "Some servers of an `upstream {}` block fail while others work",
+    doc: "## What it checks
+Upstream blocks in which at least one server works and at least one fails at connect time (wrong port,
+published port, loopback-only, wrong protocol).
+
+## Why it breaks
+It often does not show: nginx marks the failing server down for `fail_timeout` and retries the request on the
+next server, so clients get 200. The failure is visible only in nginx's error log
+(`connect() failed ... while connecting to upstream`), every request pays the failed attempt, and when the good
+server fails too the site is down. A server whose *name* does not resolve is different: nginx refuses to start,
+and that stays an error.
+
+## Example
+```nginx
+upstream app { server app1:8080; server app2:9999; }   # app2 listens on 8080
+```
+
+## Fix
+Fix the failing server line (see the finding that names its cause), or remove it.",
+};
+
+/// Errors that nginx meets when it connects, not when it starts.
+const CONNECT_TIME: &[&str] = &["CD104", "CD105", "CD106", "CD107", "CD112", "CD113"];
+
+/// In each upstream block with a working server, connect-time errors of the other servers become warnings,
+/// each with a partial-upstream finding.
+pub fn adjust(routes: &[Route], offset: usize, findings: &mut Vec<Finding>) {
+    let mut blocks: Vec<&crate::span::Location> = routes.iter().filter_map(|r| r.target.upstream.as_ref().map(|u| &u.block_loc)).collect();
+    blocks.sort();
+    blocks.dedup();
+    for block in blocks {
+        let members: Vec<usize> = routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.target.upstream.as_ref().is_some_and(|u| &u.block_loc == block))
+            .map(|(i, _)| i + offset)
+            .collect();
+        let has_error = |i: usize, f: &[Finding]| f.iter().any(|x| x.route == Some(i) && x.severity == Severity::Error);
+        let good: Vec<usize> = members.iter().copied().filter(|i| !has_error(*i, findings)).collect();
+        if good.is_empty() || good.len() == members.len() {
+            continue;
+        }
+        for &i in &members {
+            let errs: Vec<usize> = (0..findings.len())
+                .filter(|&k| findings[k].route == Some(i) && findings[k].severity == Severity::Error)
+                .collect();
+            if errs.is_empty() || !errs.iter().all(|&k| CONNECT_TIME.contains(&findings[k].rule.code)) {
+                continue;
+            }
+            for &k in &errs {
+                findings[k].severity = Severity::Warning;
+            }
+            let r = &routes[i - offset];
+            let up = r.target.upstream.as_ref().unwrap();
+            let mut f = Finding::new(
+                &RULE,
+                format!(
+                    "server `{}` of upstream `{}` fails, but nginx retries the other servers: requests succeed and the failures show only in nginx's error log",
+                    r.target.raw, up.name
+                ),
+                "fix or remove this server line (see the other finding on it for the cause)",
+            )
+            .at(Some(r.target.loc.clone()))
+            .related(&up.block_loc, format!("upstream `{}`", up.name));
+            f.route = Some(i);
+            f.proxy = Some(r.proxy.clone());
+            f.target = Some(r.target.raw.clone());
+            f.service = r.service.clone();
+            findings.push(f);
+        }
+    }
+}

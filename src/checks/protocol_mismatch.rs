@@ -1,0 +1,87 @@
+use super::resolve::Resolved;
+use super::server::{Speaks, speaks};
+use super::{Finding, Rule, RouteCtx, Severity};
+use crate::nginx::PassKind;
+
+pub static RULE: Rule = Rule {
+    code: "CD113",
+    name: "protocol-mismatch",
+    category: "protocol-mismatch",
+    severity: Severity::Error,
+    summary: "The directive's protocol is not the one the upstream speaks (FastCGI, uwsgi, HTTP, gRPC)",
+    doc: "## What it checks
+Each `*_pass` speaks one protocol: `proxy_pass` HTTP, `fastcgi_pass` FastCGI, `uwsgi_pass` uwsgi, `scgi_pass`
+SCGI, `grpc_pass` HTTP/2 gRPC. This compares it with what the upstream's command or image says it speaks:
+`php-fpm` (FastCGI), `uwsgi --socket` (uwsgi), `gunicorn`/`httpd`/`uvicorn`/`uwsgi --http` (HTTP/1).
+
+## Why it breaks
+The upstream cannot parse what nginx sends, or nginx cannot parse the answer:
+`upstream sent unsupported FastCGI protocol version: 72` (HTTP answered to FastCGI), `upstream prematurely closed
+connection`, `upstream sent invalid header`; the client gets 502.
+
+## Example
+```nginx
+location ~ \\.php$ { proxy_pass http://php:9000; }   # php-fpm speaks FastCGI
+```
+
+## Fix
+Use the directive that matches the upstream (`fastcgi_pass php:9000;` with `include fastcgi_params;`), or
+switch the upstream to the protocol nginx speaks (`uwsgi --http`).",
+};
+
+pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
+    let t = rc.target;
+    let service = match &rc.resolved {
+        Resolved::Service { service, .. } => service.clone(),
+        Resolved::Loopback => match &rc.loopback_service {
+            Some(s) => s.clone(),
+            None => return,
+        },
+        _ => return,
+    };
+    let Some((speaks, why)) = rc.ctx.image(&service).and_then(speaks) else { return };
+    let expected = match t.kind {
+        PassKind::Proxy => match t.scheme.as_deref() {
+            Some("http") | Some("https") | None => Some(Speaks::PlainHttp),
+            _ => None,
+        },
+        PassKind::Fastcgi => Some(Speaks::FastCgi),
+        PassKind::Uwsgi => Some(Speaks::Uwsgi),
+        // grpc needs HTTP/2, scgi and memcached have their own protocols: a plain HTTP/1 server answers none
+        PassKind::Grpc | PassKind::Scgi | PassKind::Memcached => {
+            if speaks == Speaks::PlainHttp || speaks == Speaks::FastCgi || speaks == Speaks::Uwsgi {
+                out.push(
+                    Finding::new(
+                        &RULE,
+                        format!("`{}` speaks its own protocol to `{service}`, which speaks {}: {why}", t.kind.directive(), speaks.describe()),
+                        format!("use {} for this upstream", directive_for(speaks)),
+                    )
+                    .at(Some(t.loc.clone())),
+                );
+            }
+            return;
+        }
+        PassKind::Stream => None,
+    };
+    let Some(expected) = expected else { return };
+    if expected == speaks {
+        return;
+    }
+    // https to a plain server is a TLS mismatch, reported by its own check
+    out.push(
+        Finding::new(
+            &RULE,
+            format!("`{}` speaks {} to `{service}`, which speaks {}: {why}", t.kind.directive(), expected.describe(), speaks.describe()),
+            format!("use {} for this upstream", directive_for(speaks)),
+        )
+        .at(Some(t.loc.clone())),
+    );
+}
+
+fn directive_for(s: Speaks) -> &'static str {
+    match s {
+        Speaks::PlainHttp => "`proxy_pass http://...`",
+        Speaks::FastCgi => "`fastcgi_pass` (with `include fastcgi_params;`)",
+        Speaks::Uwsgi => "`uwsgi_pass` (with `include uwsgi_params;`)",
+    }
+}

@@ -1,0 +1,263 @@
+//! The human report: a table of routes, then each finding as an annotated snippet (like rustc), then a summary.
+
+use super::json::host_text;
+use crate::checks::{Analysis, Finding, Severity, Status};
+use crate::model::{Facts, ProxyConfig};
+use crate::span::{Location, display_path};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub color: bool,
+    pub verbose: bool,
+    /// Print only the findings and the summary.
+    pub quiet: bool,
+}
+
+/// Source files read once for snippets.
+#[derive(Default)]
+struct Sources {
+    files: HashMap<PathBuf, Option<String>>,
+}
+
+impl Sources {
+    fn get(&mut self, p: &Path) -> Option<&str> {
+        self.files
+            .entry(p.to_path_buf())
+            .or_insert_with(|| {
+                let meta = std::fs::metadata(p).ok()?;
+                if meta.len() > 64 * 1024 * 1024 {
+                    return None;
+                }
+                std::fs::read(p).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
+            })
+            .as_deref()
+    }
+}
+
+/// The line of `loc`, with the byte range from its column to the end of the statement on that line.
+fn line_span(text: &str, loc: &Location) -> Option<(String, std::ops::Range<usize>)> {
+    let line = text.lines().nth(loc.line.checked_sub(1)? as usize)?;
+    let line = line.trim_end_matches('\r').to_string();
+    let start = line.char_indices().nth(loc.column.saturating_sub(1) as usize).map(|(i, _)| i).unwrap_or(0);
+    let rest = &line[start..];
+    // to the end of the directive on this line (`;` or `{`), else the end of the line
+    let end = rest
+        .find([';', '{'])
+        .map(|i| start + i + 1)
+        .unwrap_or_else(|| start + rest.trim_end().len())
+        .max(start + 1)
+        .min(line.len());
+    Some((line, start..end))
+}
+
+fn level(s: Severity) -> Level<'static> {
+    match s {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    }
+}
+
+fn render_finding(f: &Finding, sources: &mut Sources, renderer: &Renderer) -> String {
+    let title = format!("{} [{}]", f.message, f.rule.name);
+    let mut snippets: Vec<(Location, String, std::ops::Range<usize>, Option<String>)> = Vec::new();
+    if let Some(l) = &f.location {
+        if let Some((line, span)) = sources.get(&l.file).and_then(|t| line_span(t, l)) {
+            snippets.push((l.clone(), line, span, None));
+        }
+    }
+    for r in &f.related {
+        if let Some((line, span)) = sources.get(&r.location.file).and_then(|t| line_span(t, &r.location)) {
+            snippets.push((r.location.clone(), line, span, Some(r.message.clone())));
+        }
+    }
+    let paths: Vec<String> = snippets.iter().map(|s| display_path(&s.0.file)).collect();
+    let mut group = Group::with_title(level(f.severity).primary_title(&title).id(f.rule.code));
+    for (i, (l, line, span, label)) in snippets.iter().enumerate() {
+        let kind = if label.is_none() { AnnotationKind::Primary } else { AnnotationKind::Context };
+        let mut ann = kind.span(span.clone());
+        if let Some(lb) = label {
+            ann = ann.label(lb);
+        }
+        group = group.element(Snippet::source(line.as_str()).line_start(l.line as usize).path(paths[i].as_str()).annotation(ann));
+    }
+    let mut groups = vec![group];
+    if f.location.is_some() && snippets.first().is_none_or(|s| s.3.is_some()) {
+        // the primary location has no readable source (a built-in default): name it
+        let at = format!("at {}", f.location.as_ref().unwrap());
+        groups.push(Group::with_title(Level::NOTE.secondary_title(at)));
+    }
+    if !f.help.is_empty() {
+        groups.push(Group::with_title(Level::HELP.secondary_title(f.help.as_str())));
+    }
+    let mut out = renderer.render(&groups);
+    let _ = write!(out, "\n  = see: compose-doctor explain {}\n", f.rule.code);
+    out
+}
+
+fn status_cell(s: Status, codes: &[&str], color: bool) -> Cell {
+    let names: Vec<&str> = codes
+        .iter()
+        .filter_map(|c| crate::checks::find_rule(c))
+        .filter(|r| r.severity != Severity::Info || s == Status::Unknown)
+        .map(|r| r.category)
+        .collect();
+    let mut text = s.as_str().to_string();
+    if !names.is_empty() && s != Status::Ok {
+        let mut n = names.clone();
+        n.dedup();
+        text = format!("{text}: {}", n.join(", "));
+    }
+    let cell = Cell::new(text);
+    if !color {
+        return cell;
+    }
+    match s {
+        Status::Ok => cell.fg(Color::Green),
+        Status::Error => cell.fg(Color::Red),
+        Status::Warning => cell.fg(Color::Yellow),
+        Status::Unknown => cell.fg(Color::Cyan),
+    }
+}
+
+pub fn routes_table(analysis: &Analysis, color: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["PROXY", "CONFIG", "DIRECTIVE", "TARGET", "SERVICE", "VERDICT"]);
+    if !color {
+        t.force_no_tty();
+    }
+    for r in &analysis.routes {
+        let target = match r.target.effective_port() {
+            Some(p) if !matches!(r.target.host, crate::nginx::Host::Unix(_) | crate::nginx::Host::Dynamic(_)) => {
+                format!("{}:{p}", host_text(&r.target.host))
+            }
+            _ => host_text(&r.target.host),
+        };
+        let directive = match &r.target.upstream {
+            Some(u) => format!("upstream {}", u.name),
+            None => r.target.directive.clone(),
+        };
+        t.add_row(vec![
+            Cell::new(&r.proxy),
+            Cell::new(format!("{}:{}", display_path(&r.target.loc.file), r.target.loc.line)),
+            Cell::new(directive),
+            Cell::new(target),
+            Cell::new(r.service.as_deref().unwrap_or("-")),
+            status_cell(r.status, &r.codes, color),
+        ]);
+    }
+    t.to_string()
+}
+
+pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> String {
+    let mut out = String::new();
+    let project = &facts.project;
+    let files: Vec<String> = project.files.iter().map(|f| display_path(f)).collect();
+    if !opts.quiet {
+        let _ = writeln!(out, "compose-doctor: project `{}` ({}), {mode} check", project.name, files.join(", "));
+        for p in &facts.proxies {
+            match &p.config {
+                ProxyConfig::Loaded { config, targets } => {
+                    let _ = writeln!(
+                        out,
+                        "  nginx service `{}` ({}): {} file(s) from {}, {} target(s)",
+                        p.service,
+                        p.reason,
+                        config.files.len(),
+                        config.entry,
+                        targets.len()
+                    );
+                    if opts.verbose {
+                        for f in &config.files {
+                            let _ = writeln!(out, "    {} <- {}", f.container_path, display_path(&f.host_path));
+                        }
+                    }
+                }
+                ProxyConfig::NotFound { reason, .. } => {
+                    let _ = writeln!(out, "  nginx service `{}` ({}): configuration not found: {reason}", p.service, p.reason);
+                }
+            }
+        }
+        if facts.proxies.is_empty() {
+            let _ = writeln!(out, "  no service runs nginx (by image, Dockerfile, command or mounts into /etc/nginx)");
+        }
+        for w in &project.warnings {
+            match &w.location {
+                Some(l) => {
+                    let _ = writeln!(out, "warning: {l}: {}", w.message);
+                }
+                None => {
+                    let _ = writeln!(out, "warning: {}", w.message);
+                }
+            }
+        }
+        if !analysis.routes.is_empty() {
+            out.push('\n');
+            out.push_str(&routes_table(analysis, opts.color));
+            out.push('\n');
+            if opts.verbose {
+                for r in &analysis.routes {
+                    let _ = writeln!(out, "  {} -> {}: {}", r.proxy, r.target.raw, r.notes.join("; "));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    let renderer = if opts.color { Renderer::styled() } else { Renderer::plain() };
+    let mut sources = Sources::default();
+    let (shown, infos): (Vec<&Finding>, Vec<&Finding>) = analysis.findings.iter().partition(|f| f.severity != Severity::Info);
+    for f in shown {
+        out.push_str(&render_finding(f, &mut sources, &renderer));
+        out.push('\n');
+    }
+    if !infos.is_empty() && !opts.quiet {
+        if opts.verbose {
+            for f in infos {
+                out.push_str(&render_finding(f, &mut sources, &renderer));
+                out.push('\n');
+            }
+        } else {
+            let _ = writeln!(out, "info ({}; -v shows them in full):", infos.len());
+            for f in infos {
+                let at = f.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+                let _ = writeln!(out, "  {at}{} [{}]", f.message, f.rule.name);
+            }
+            out.push('\n');
+        }
+    }
+    let count = |s: Status| analysis.routes.iter().filter(|r| r.status == s).count();
+    let _ = writeln!(
+        out,
+        "{} route(s): {} ok, {} error, {} warning, {} unknown; findings: {} error(s), {} warning(s), {} info",
+        analysis.routes.len(),
+        count(Status::Ok),
+        count(Status::Error),
+        count(Status::Warning),
+        count(Status::Unknown),
+        analysis.count(Severity::Error),
+        analysis.count(Severity::Warning),
+        analysis.count(Severity::Info),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_the_directive() {
+        let l = Location::new(PathBuf::from("x"), 2, 5);
+        let (line, span) = line_span("server {\n    proxy_pass http://a:1;  # c\n}", &l).unwrap();
+        assert_eq!(&line[span], "proxy_pass http://a:1;");
+        let l = Location::new(PathBuf::from("x"), 9, 1);
+        assert!(line_span("a", &l).is_none());
+    }
+}
