@@ -1,7 +1,10 @@
 //! Loading a compose project the way `docker compose` does: discovery, YAML with positions, `.env` and
 //! interpolation, `include:`, `extends:`, merge of override files, profiles.
 
+pub mod dotenv;
+pub mod interp;
 pub mod model;
+pub mod yaml;
 
 pub use model::*;
 
