@@ -1,13 +1,18 @@
 //! Loading a compose project the way `docker compose` does: discovery, YAML with positions, `.env` and
 //! interpolation, `include:`, `extends:`, merge of override files, profiles.
 
+mod convert;
 pub mod dotenv;
 pub mod interp;
+mod load;
+mod merge;
 pub mod model;
+pub mod syntax;
 pub mod yaml;
 
 pub use model::*;
 
+use crate::error::Error;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -31,3 +36,13 @@ pub struct LoadOptions {
     /// The process environment (passed in so tests control it). It wins over `.env` values.
     pub environ: BTreeMap<String, String>,
 }
+
+/// Loads the compose project the way `docker compose` does (see the module documentation), into the typed
+/// model. A fatal problem (unreadable or invalid file, a required variable missing, a cycle, a wrong type
+/// for a field we use...) is an [`Error`] with its location; everything else is kept going with a
+/// [`crate::error::Warning`] in [`Project::warnings`].
+pub fn load(opts: &LoadOptions) -> Result<Project, Error> {
+    load::Loader::new(opts).run()
+}
+
+pub use load::{DEFAULT_FILE_NAMES, DEFAULT_OVERRIDE_FILE_NAMES};
