@@ -37,17 +37,57 @@ fn load_project(dir: &Path, file: &str) -> Project {
 type Case = (&'static str, &'static str, &'static [&'static str]);
 
 const CASES: &[Case] = &[
-    ("awesome-compose/nginx-aspnet-mysql", "compose.yaml", &["backend", "db", "proxy"]),
-    ("awesome-compose/nginx-flask-mongo", "compose.yaml", &["backend", "mongo", "web"]),
-    ("awesome-compose/nginx-flask-mysql", "compose.yaml", &["backend", "db", "proxy"]),
-    ("awesome-compose/nginx-golang", "compose.yaml", &["backend", "proxy"]),
-    ("awesome-compose/nginx-golang-mysql", "compose.yaml", &["backend", "db", "proxy"]),
-    ("awesome-compose/nginx-golang-postgres", "compose.yaml", &["backend", "db", "proxy"]),
-    ("awesome-compose/nginx-nodejs-redis", "compose.yaml", &["nginx", "redis", "web1", "web2"]),
-    ("awesome-compose/nginx-wsgi-flask", "compose.yaml", &["flask-app", "nginx-proxy"]),
+    (
+        "awesome-compose/nginx-aspnet-mysql",
+        "compose.yaml",
+        &["backend", "db", "proxy"],
+    ),
+    (
+        "awesome-compose/nginx-flask-mongo",
+        "compose.yaml",
+        &["backend", "mongo", "web"],
+    ),
+    (
+        "awesome-compose/nginx-flask-mysql",
+        "compose.yaml",
+        &["backend", "db", "proxy"],
+    ),
+    (
+        "awesome-compose/nginx-golang",
+        "compose.yaml",
+        &["backend", "proxy"],
+    ),
+    (
+        "awesome-compose/nginx-golang-mysql",
+        "compose.yaml",
+        &["backend", "db", "proxy"],
+    ),
+    (
+        "awesome-compose/nginx-golang-postgres",
+        "compose.yaml",
+        &["backend", "db", "proxy"],
+    ),
+    (
+        "awesome-compose/nginx-nodejs-redis",
+        "compose.yaml",
+        &["nginx", "redis", "web1", "web2"],
+    ),
+    (
+        "awesome-compose/nginx-wsgi-flask",
+        "compose.yaml",
+        &["flask-app", "nginx-proxy"],
+    ),
     ("awesome-compose/react-nginx", "compose.yaml", &["frontend"]),
-    ("testdrivenio/django-on-docker", "docker-compose.prod.yml", &["db", "nginx", "web"]),
-    ("testdrivenio/flask-on-docker", "docker-compose.prod.yml", &["db", "nginx", "web"]),
+    (
+        "testdrivenio/django-on-docker",
+        "docker-compose.prod.yml",
+        &["db", "nginx", "web"],
+    ),
+    (
+        "testdrivenio/flask-on-docker",
+        "docker-compose.prod.yml",
+        &["db", "nginx", "web"],
+    ),
 ];
 
 #[test]
@@ -59,11 +99,17 @@ fn index_lists_every_case() {
             .lines()
             .find(|l| l.contains(&format!("`{project}`")))
             .unwrap_or_else(|| panic!("{project} not in INDEX.md"));
-        assert!(line.contains(file), "{project}: INDEX.md names another file: {line}");
+        assert!(
+            line.contains(file),
+            "{project}: INDEX.md names another file: {line}"
+        );
     }
     let numbered = index
         .lines()
-        .filter(|l| l.split_once(". `").is_some_and(|(n, _)| n.parse::<u32>().is_ok()))
+        .filter(|l| {
+            l.split_once(". `")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
         .count();
     assert_eq!(numbered, CASES.len());
 }
@@ -91,13 +137,20 @@ fn networks_match_the_index() {
         let p = load_project(&root.join(project), file);
         if *project == "awesome-compose/nginx-flask-mysql" {
             let nets = |s: &str| -> Vec<String> {
-                p.services[s].networks.iter().map(|n| n.name.clone()).collect()
+                p.services[s]
+                    .networks
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect()
             };
             assert_eq!(nets("proxy"), vec!["frontnet"]);
             assert_eq!(nets("backend"), vec!["backnet", "frontnet"]);
             assert_eq!(nets("db"), vec!["backnet"]);
             assert!(!p.networks.contains_key("default"));
-            assert_eq!(p.networks["frontnet"].docker_name, "nginx-flask-mysql_frontnet");
+            assert_eq!(
+                p.networks["frontnet"].docker_name,
+                "nginx-flask-mysql_frontnet"
+            );
             assert!(p.networks["frontnet"].declared);
         } else {
             for s in p.services.values() {
@@ -118,9 +171,15 @@ fn facts_the_checks_rely_on() {
     let Some(root) = corpus() else { return };
 
     // nginx-flask-mongo: the proxy renders its config with envsubst from its environment.
-    let p = load_project(&root.join("awesome-compose/nginx-flask-mongo"), "compose.yaml");
+    let p = load_project(
+        &root.join("awesome-compose/nginx-flask-mongo"),
+        "compose.yaml",
+    );
     let web = &p.services["web"];
-    assert_eq!(web.environment["FLASK_SERVER_ADDR"].value.as_deref(), Some("backend:9091"));
+    assert_eq!(
+        web.environment["FLASK_SERVER_ADDR"].value.as_deref(),
+        Some("backend:9091")
+    );
     let cmd = &web.command.as_ref().unwrap().value;
     assert_eq!(cmd[0], "/bin/bash");
     assert_eq!(cmd[1], "-c");
@@ -130,9 +189,20 @@ fn facts_the_checks_rely_on() {
     assert_eq!(m.target, "/tmp/nginx.conf");
     assert_eq!(
         m.host_path.as_deref(),
-        Some(root.join("awesome-compose/nginx-flask-mongo/nginx/nginx.conf").as_path())
+        Some(
+            root.join("awesome-compose/nginx-flask-mongo/nginx/nginx.conf")
+                .as_path()
+        )
     );
-    assert_eq!(p.services["backend"].build.as_ref().unwrap().target.as_deref(), Some("builder"));
+    assert_eq!(
+        p.services["backend"]
+            .build
+            .as_ref()
+            .unwrap()
+            .target
+            .as_deref(),
+        Some("builder")
+    );
 
     // nginx-golang: long-syntax read-only bind mount of the config.
     let p = load_project(&root.join("awesome-compose/nginx-golang"), "compose.yaml");
@@ -140,53 +210,101 @@ fn facts_the_checks_rely_on() {
     assert_eq!(m.kind, MountKind::Bind);
     assert!(m.read_only);
     assert_eq!(m.target, "/etc/nginx/conf.d/default.conf");
-    assert!(m.host_path.as_ref().unwrap().ends_with("nginx-golang/proxy/nginx.conf"));
+    assert!(
+        m.host_path
+            .as_ref()
+            .unwrap()
+            .ends_with("nginx-golang/proxy/nginx.conf")
+    );
     assert_eq!(p.services["proxy"].ports[0].published, Some((80, 80)));
 
     // nginx-nodejs-redis: hostnames and published ports.
-    let p = load_project(&root.join("awesome-compose/nginx-nodejs-redis"), "compose.yaml");
-    assert_eq!(p.services["web1"].hostname.as_deref().map(String::as_str), Some("web1"));
+    let p = load_project(
+        &root.join("awesome-compose/nginx-nodejs-redis"),
+        "compose.yaml",
+    );
+    assert_eq!(
+        p.services["web1"].hostname.as_deref().map(String::as_str),
+        Some("web1")
+    );
     assert_eq!(p.services["web2"].ports[0].published, Some((82, 82)));
     assert_eq!(p.services["web2"].ports[0].target.start, 5000);
     let b = p.services["nginx"].build.as_ref().unwrap();
-    assert!(b.context.as_ref().unwrap().ends_with("nginx-nodejs-redis/nginx"));
+    assert!(
+        b.context
+            .as_ref()
+            .unwrap()
+            .ends_with("nginx-nodejs-redis/nginx")
+    );
     assert_eq!(b.dockerfile, "Dockerfile");
 
     // nginx-flask-mysql: expose lists integers; healthcheck keeps `$$` as `$`.
-    let p = load_project(&root.join("awesome-compose/nginx-flask-mysql"), "compose.yaml");
+    let p = load_project(
+        &root.join("awesome-compose/nginx-flask-mysql"),
+        "compose.yaml",
+    );
     let db = &p.services["db"];
-    assert_eq!(db.expose.iter().map(|e| e.start).collect::<Vec<_>>(), vec![3306, 33060]);
+    assert_eq!(
+        db.expose.iter().map(|e| e.start).collect::<Vec<_>>(),
+        vec![3306, 33060]
+    );
     let hc = db.healthcheck.as_ref().unwrap();
     assert!(hc.test[1].contains("$(cat /run/secrets/db-password)"));
     assert_eq!(hc.retries, Some(5));
-    assert_eq!(p.services["backend"].depends_on[0].condition, "service_healthy");
+    assert_eq!(
+        p.services["backend"].depends_on[0].condition,
+        "service_healthy"
+    );
 
     // react-nginx: container_name.
     let p = load_project(&root.join("awesome-compose/react-nginx"), "compose.yaml");
     assert_eq!(
-        p.services["frontend"].container_name.as_ref().map(|c| c.value.as_str()),
+        p.services["frontend"]
+            .container_name
+            .as_ref()
+            .map(|c| c.value.as_str()),
         Some("frontend")
     );
 
     // nginx-wsgi-flask: string command split like compose.
-    let p = load_project(&root.join("awesome-compose/nginx-wsgi-flask"), "compose.yaml");
+    let p = load_project(
+        &root.join("awesome-compose/nginx-wsgi-flask"),
+        "compose.yaml",
+    );
     assert_eq!(
         p.services["flask-app"].command.as_ref().unwrap().value,
-        vec!["gunicorn", "-w", "3", "-t", "60", "-b", "0.0.0.0:8000", "app:app"]
+        vec![
+            "gunicorn",
+            "-w",
+            "3",
+            "-t",
+            "60",
+            "-b",
+            "0.0.0.0:8000",
+            "app:app"
+        ]
     );
 }
 
 #[test]
 fn missing_env_files_are_warnings_not_errors() {
     let Some(root) = corpus() else { return };
-    for project in ["testdrivenio/django-on-docker", "testdrivenio/flask-on-docker"] {
+    for project in [
+        "testdrivenio/django-on-docker",
+        "testdrivenio/flask-on-docker",
+    ] {
         let p = load_project(&root.join(project), "docker-compose.prod.yml");
         let w: Vec<&str> = p.warnings.iter().map(|w| w.message.as_str()).collect();
         assert!(
-            w.iter().any(|m| m.starts_with("env_file .env.prod not found; its values are unknown")),
+            w.iter()
+                .any(|m| m.starts_with("env_file .env.prod not found; its values are unknown")),
             "{project}: {w:?}"
         );
-        assert!(w.iter().any(|m| m.starts_with("env_file .env.prod.db not found")), "{project}: {w:?}");
+        assert!(
+            w.iter()
+                .any(|m| m.starts_with("env_file .env.prod.db not found")),
+            "{project}: {w:?}"
+        );
         let web_warn = p
             .warnings
             .iter()
@@ -196,7 +314,14 @@ fn missing_env_files_are_warnings_not_errors() {
         assert!(loc.file.ends_with("docker-compose.prod.yml"));
         assert_eq!(loc.line, 15);
         let web = &p.services["web"];
-        assert_eq!(web.expose[0].start, if project.contains("django") { 8000 } else { 5000 });
+        assert_eq!(
+            web.expose[0].start,
+            if project.contains("django") {
+                8000
+            } else {
+                5000
+            }
+        );
         assert_eq!(web.env_files.len(), 1);
         assert!(web.environment.is_empty());
         assert_eq!(web.build.as_ref().unwrap().dockerfile, "Dockerfile.prod");
@@ -204,7 +329,10 @@ fn missing_env_files_are_warnings_not_errors() {
         assert!(p.volumes.contains_key("static_volume"));
         assert_eq!(
             p.volumes["static_volume"].docker_name,
-            format!("{}_static_volume", Path::new(project).file_name().unwrap().to_str().unwrap())
+            format!(
+                "{}_static_volume",
+                Path::new(project).file_name().unwrap().to_str().unwrap()
+            )
         );
     }
 }
@@ -212,7 +340,10 @@ fn missing_env_files_are_warnings_not_errors() {
 #[test]
 fn dev_files_load_too() {
     let Some(root) = corpus() else { return };
-    for project in ["testdrivenio/django-on-docker", "testdrivenio/flask-on-docker"] {
+    for project in [
+        "testdrivenio/django-on-docker",
+        "testdrivenio/flask-on-docker",
+    ] {
         let p = load_project(&root.join(project), "docker-compose.yml");
         assert!(p.services.contains_key("web"));
         assert!(!p.services.contains_key("nginx"));

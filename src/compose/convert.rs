@@ -1020,6 +1020,9 @@ pub(crate) fn to_project(
             Some(loc),
         );
     }
+    for (msg, loc) in dependency_problems(&services) {
+        c.warn(msg, Some(loc));
+    }
     let known: HashSet<&String> = services.values().flat_map(|s| &s.profiles).collect();
     let mut unknown = Vec::new();
     for p in profiles {
@@ -1048,4 +1051,62 @@ pub(crate) fn to_project(
         legacy_v1: legacy,
         warnings,
     })
+}
+
+/// `depends_on` references compose refuses: undefined services and cycles (kept as warnings).
+fn dependency_problems(services: &BTreeMap<String, Service>) -> Vec<(String, Location)> {
+    let mut out = Vec::new();
+    for s in services.values() {
+        for d in &s.depends_on {
+            if !services.contains_key(&d.service) {
+                out.push((
+                    format!(
+                        "service \"{}\" depends on undefined service \"{}\" (compose refuses to start it)",
+                        s.name, d.service
+                    ),
+                    d.loc.clone(),
+                ));
+            }
+        }
+    }
+    // Cycles: depth-first search with an explicit path; each cycle reported once.
+    let mut reported: HashSet<Vec<String>> = HashSet::new();
+    let mut done: HashSet<&str> = HashSet::new();
+    for start in services.keys() {
+        let mut path: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        while let Some(&mut (name, ref mut next)) = path.last_mut() {
+            let deps = &services[name].depends_on;
+            if *next >= deps.len() || done.contains(name) {
+                done.insert(name);
+                path.pop();
+                continue;
+            }
+            let d = &deps[*next];
+            *next += 1;
+            if !services.contains_key(&d.service) {
+                continue;
+            }
+            if let Some(i) = path.iter().position(|(n, _)| *n == d.service) {
+                let mut cycle: Vec<String> = path[i..].iter().map(|(n, _)| n.to_string()).collect();
+                let min = (0..cycle.len()).min_by_key(|&k| &cycle[k]).unwrap_or(0);
+                cycle.rotate_left(min);
+                if reported.insert(cycle.clone()) {
+                    let mut shown = cycle.clone();
+                    shown.push(cycle[0].clone());
+                    out.push((
+                        format!(
+                            "dependency cycle in depends_on: {} (compose refuses to start these services)",
+                            shown.join(" -> ")
+                        ),
+                        d.loc.clone(),
+                    ));
+                }
+                continue;
+            }
+            if !done.contains(d.service.as_str()) {
+                path.push((d.service.as_str(), 0));
+            }
+        }
+    }
+    out
 }

@@ -54,6 +54,11 @@ fn abs(base: &Path, p: &Path) -> PathBuf {
     })
 }
 
+/// Remote resources (git, OCI, http) that compose can fetch for `include`/`extends`; we read local files only.
+fn is_remote(s: &str) -> bool {
+    s.contains("://") || s.starts_with("git@")
+}
+
 /// The location of a whole file (line 1), for errors about the file itself.
 fn file_loc(p: &Path) -> Location {
     Location::new(p, 1, 1)
@@ -500,6 +505,14 @@ impl<'a> Loader<'a> {
         }
         chain.push(here);
         let base = match ref_file {
+            Some(rf) if is_remote(&rf) => {
+                return Err(Error::at(
+                    format!(
+                        "extends of a remote file ({rf}) is not supported: compose-doctor reads local files only"
+                    ),
+                    ext.loc.clone(),
+                ));
+            }
             Some(rf) => {
                 let dir = self
                     .base_dirs
@@ -659,6 +672,14 @@ impl<'a> Loader<'a> {
             };
             if paths.is_empty() {
                 return Err(Error::at("include entry has no path", item.loc.clone()));
+            }
+            if let Some(r) = paths.iter().find(|p| is_remote(p)) {
+                return Err(Error::at(
+                    format!(
+                        "include of a remote resource ({r}) is not supported: compose-doctor reads local files only"
+                    ),
+                    item.loc.clone(),
+                ));
             }
             let paths: Vec<PathBuf> = paths.iter().map(|p| abs(base_dir, Path::new(p))).collect();
             if let Some(pos) = chain.iter().position(|c| c == &paths[0]) {
