@@ -289,8 +289,8 @@ enum Frame {
         anchor: usize,
         entries: Vec<(Node, Node)>,
         pending_key: Option<Node>,
-        /// `<<` values, in order (earlier ones win among themselves).
-        merges: Vec<Node>,
+        /// `<<` keys' locations and values, in order (earlier ones win among themselves).
+        merges: Vec<(Location, Node)>,
         seen: HashMap<String, Location>,
     },
 }
@@ -360,7 +360,7 @@ impl Builder {
                         _ => unreachable!("keys are checked when pushed"),
                     };
                     if name == "<<" && plain && key.tag.is_none() {
-                        merges.push(node);
+                        merges.push((key.loc, node));
                         return Ok(());
                     }
                     if let Some(first) = seen.get(&name) {
@@ -392,8 +392,11 @@ impl Builder {
 }
 
 /// Applies `<<` merge values to a mapping's explicit entries: explicit keys win, then earlier merge sources.
-fn apply_merges(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) -> Result<(), Error> {
-    for m in merges {
+fn apply_merges(
+    entries: &mut Vec<(Node, Node)>,
+    merges: Vec<(Location, Node)>,
+) -> Result<(), Error> {
+    for (key_loc, m) in merges {
         let sources: Vec<Node> = match m.value {
             Value::Map(_) => vec![m],
             Value::Seq(items) => items,
@@ -401,7 +404,7 @@ fn apply_merges(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) -> Result<()
             _ => {
                 return Err(Error::at(
                     "a merge key `<<` needs a mapping or a list of mappings",
-                    m.loc,
+                    key_loc,
                 ));
             }
         };
@@ -409,7 +412,7 @@ fn apply_merges(entries: &mut Vec<(Node, Node)>, merges: Vec<Node>) -> Result<()
             let Value::Map(src_entries) = src.value else {
                 return Err(Error::at(
                     "a merge key `<<` needs a mapping or a list of mappings",
-                    src.loc,
+                    key_loc,
                 ));
             };
             for (k, v) in src_entries {
