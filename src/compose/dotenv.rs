@@ -82,10 +82,10 @@ pub fn parse(src: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<E
         let line = lines.at(pos);
         // `export` prefix (followed by whitespace).
         let mut s = &src[pos..];
-        if let Some(after) = s.strip_prefix("export") {
-            if after.starts_with(|c: char| c.is_whitespace() && c != '\n') {
-                s = after.trim_start_matches(is_space);
-            }
+        if let Some(after) = s.strip_prefix("export")
+            && after.starts_with(|c: char| c.is_whitespace() && c != '\n')
+        {
+            s = after.trim_start_matches(is_space);
         }
         let key_start = src.len() - s.len();
         // Key: up to `=`, `:` or a line break.

@@ -312,10 +312,10 @@ impl<'a> Loader<'a> {
         let mut from_files: Option<Node> = None;
         for f in files {
             for d in self.docs(f)? {
-                if let Some(n) = d.get("name") {
-                    if n.as_str().is_some_and(|s| !s.is_empty()) {
-                        from_files = Some(n.clone());
-                    }
+                if let Some(n) = d.get("name")
+                    && n.as_str().is_some_and(|s| !s.is_empty())
+                {
+                    from_files = Some(n.clone());
                 }
             }
         }

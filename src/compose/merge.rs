@@ -90,6 +90,28 @@ pub fn names_to_map(node: Node) -> Node {
     }
 }
 
+/// Fields that may be a string or a list: a string is a one-element list.
+const STRING_OR_LIST: &[&[&str]] = &[
+    &["services", "*", "dns"],
+    &["services", "*", "dns_search"],
+    &["services", "*", "env_file"],
+    &["services", "*", "tmpfs"],
+];
+
+fn scalar_to_seq(node: Node) -> Node {
+    match node.value {
+        Value::Scalar(..) => {
+            let loc = node.loc.clone();
+            Node {
+                value: Value::Seq(vec![node]),
+                loc,
+                tag: None,
+            }
+        }
+        _ => node,
+    }
+}
+
 fn build_to_map(node: Node) -> Node {
     match node.value {
         Value::Scalar(..) => {
@@ -113,6 +135,8 @@ fn normalize(node: Node, path: &[String]) -> Node {
         names_to_map(node)
     } else if matches(path, &["services", "*", "build"]) {
         build_to_map(node)
+    } else if STRING_OR_LIST.iter().any(|p| matches(path, p)) {
+        scalar_to_seq(node)
     } else {
         node
     }
@@ -308,6 +332,17 @@ mod tests {
         );
         assert_eq!(svc(&n, "web").get("image").unwrap().as_str(), Some("a"));
         assert!(n.get("x-a").unwrap().get("k").is_none());
+    }
+
+    #[test]
+    fn string_or_list_fields_are_appended() {
+        let n = m(
+            "services:\n  web:\n    dns: 1.1.1.1\n    env_file: a.env\n",
+            "services:\n  web:\n    dns: [8.8.8.8]\n    env_file: b.env\n",
+        );
+        let web = svc(&n, "web");
+        assert_eq!(web.get("dns").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(web.get("env_file").unwrap().as_seq().unwrap().len(), 2);
     }
 
     #[test]

@@ -180,17 +180,17 @@ impl Node {
                         "false" | "False" | "FALSE" => return J::Bool(false),
                         _ => {}
                     }
-                    if is_int(s) {
-                        if let Ok(i) = s.parse::<i64>() {
-                            return J::from(i);
-                        }
+                    if is_int(s)
+                        && let Ok(i) = s.parse::<i64>()
+                    {
+                        return J::from(i);
                     }
-                    if let Ok(f) = s.parse::<f64>() {
-                        if f.is_finite() && s.chars().any(|c| c.is_ascii_digit()) {
-                            if let Some(n) = serde_json::Number::from_f64(f) {
-                                return J::Number(n);
-                            }
-                        }
+                    if let Ok(f) = s.parse::<f64>()
+                        && f.is_finite()
+                        && s.chars().any(|c| c.is_ascii_digit())
+                        && let Some(n) = serde_json::Number::from_f64(f)
+                    {
+                        return J::Number(n);
                     }
                 }
                 J::String(s.clone())
@@ -460,10 +460,10 @@ fn parse_inner(src: &str, file: &Arc<Path>) -> Result<Vec<Node>, Error> {
                 b.anchors.clear();
             }
             Event::DocumentEnd => {
-                if let Some(root) = b.root.take() {
-                    if !root.is_null() || root.tag.is_some() {
-                        docs.push(root);
-                    }
+                if let Some(root) = b.root.take()
+                    && (!root.is_null() || root.tag.is_some())
+                {
+                    docs.push(root);
                 }
             }
             Event::Alias(id) => {
