@@ -251,3 +251,72 @@ fn bom_and_crlf_files_load() {
     );
     assert_eq!(p.services["web"].ports[0].loc.line, 7);
 }
+
+/// Deterministic mutations of every fixture we have (byte edits with YAML/interpolation metacharacters):
+/// the loader may accept or reject each, but must never panic.
+#[test]
+fn mutated_inputs_never_panic() {
+    let mut sources: Vec<PathBuf> = Vec::new();
+    for sub in ["bad", "ok"] {
+        for e in std::fs::read_dir(dir().join(sub)).unwrap() {
+            sources.push(e.unwrap().path());
+        }
+    }
+    let shared =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/projects/awesome-compose");
+    if let Ok(rd) = std::fs::read_dir(&shared) {
+        for e in rd {
+            sources.push(e.unwrap().path().join("compose.yaml"));
+        }
+    }
+    let work = std::env::temp_dir().join(format!("cd-mut-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let target = work.join("compose.yaml");
+    let specials: &[u8] = b"$${}[]:-&*!|>\"'\t\n#<,?%@`~\\ ";
+    let mut seed: u64 = 0x5eed;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut runs = 0;
+    for src in sources.iter().filter(|p| p.is_file()) {
+        let original = std::fs::read(src).unwrap();
+        if original.len() > 100_000 {
+            continue;
+        }
+        for _ in 0..60 {
+            let mut b = original.clone();
+            for _ in 0..(1 + rnd() % 4) {
+                let pos = if b.is_empty() {
+                    0
+                } else {
+                    (rnd() as usize) % b.len()
+                };
+                match rnd() % 3 {
+                    0 if !b.is_empty() => {
+                        b.remove(pos);
+                    }
+                    1 => b.insert(pos, specials[(rnd() as usize) % specials.len()]),
+                    _ if !b.is_empty() => b[pos] = specials[(rnd() as usize) % specials.len()],
+                    _ => {}
+                }
+            }
+            std::fs::write(&target, &b).unwrap();
+            let r = std::panic::catch_unwind(|| try_load(&target));
+            assert!(
+                r.is_ok(),
+                "panic on a mutation of {}:\n{}",
+                src.display(),
+                String::from_utf8_lossy(&b)
+            );
+            if let Ok(Err(e)) = r {
+                assert!(e.location.is_some() || !e.message.is_empty());
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs > 1000);
+    std::fs::remove_dir_all(&work).ok();
+}

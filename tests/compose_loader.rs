@@ -439,6 +439,44 @@ fn network_forms_and_docker_names() {
 }
 
 #[test]
+fn empty_networks_still_means_default_and_env_file_can_be_disabled() {
+    let p = one("services:\n  a:\n    image: x\n    networks: {}\n");
+    assert_eq!(p.services["a"].networks[0].name, "default");
+    assert!(p.services["a"].networks[0].implicit);
+    let d = project_dir(
+        "p",
+        &[
+            (".env", "TAG=env\n"),
+            (
+                "compose.yaml",
+                "services:\n  a:\n    image: x:${TAG:-none}\n",
+            ),
+        ],
+    );
+    let p = load(&opts(&d, &["compose.yaml"], &[])).unwrap();
+    assert_eq!(p.services["a"].image.as_ref().unwrap().value, "x:env");
+    let p = load(&opts(
+        &d,
+        &["compose.yaml"],
+        &[("COMPOSE_DISABLE_ENV_FILE", "1")],
+    ))
+    .unwrap();
+    assert_eq!(p.services["a"].image.as_ref().unwrap().value, "x:none");
+}
+
+#[test]
+fn nesting_just_below_the_limit_loads() {
+    let deep = "[".repeat(200) + &"]".repeat(200);
+    let p = one(&format!(
+        "services:\n  a:\n    image: x\n    x-deep: {deep}\n"
+    ));
+    assert!(p.services.contains_key("a"));
+    let mut s = String::from("services:\n  a:\n    image: x\n    x-deep:\n");
+    s.push_str(&format!("      {}x\n", "- ".repeat(990)));
+    assert!(one(&s).services.contains_key("a"));
+}
+
+#[test]
 fn declared_default_network_is_used_and_undefined_networks_warn() {
     let p = one(
         "services:\n  a:\n    image: x\n  b:\n    image: x\n    networks: [nope]\nnetworks:\n  default:\n    \

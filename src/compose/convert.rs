@@ -200,7 +200,8 @@ impl Conv<'_, '_> {
             None => vec![],
             Some(n) => self.service_networks(n, &p("networks"))?,
         };
-        if networks.is_empty() && network_mode.is_none() && s.get("networks").is_none() {
+        // compose attaches the service to `default` whenever it names no network (also `networks: {}`).
+        if networks.is_empty() && network_mode.is_none() {
             networks.push(ServiceNetwork {
                 name: "default".into(),
                 aliases: vec![],

@@ -147,18 +147,24 @@ impl<'a> Loader<'a> {
         }
 
         // 2. The compose files.
+        let from_env: Vec<PathBuf> = match environ.get("COMPOSE_FILE") {
+            Some(cf) => {
+                let sep = environ
+                    .get("COMPOSE_PATH_SEPARATOR")
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| ":".to_string());
+                cf.split(sep.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| abs(&wd, Path::new(s)))
+                    .collect()
+            }
+            None => vec![],
+        };
         let files = if !explicit_files.is_empty() {
             explicit_files
-        } else if let Some(cf) = environ.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
-            let sep = environ
-                .get("COMPOSE_PATH_SEPARATOR")
-                .filter(|s| !s.is_empty())
-                .cloned()
-                .unwrap_or_else(|| ":".to_string());
-            cf.split(sep.as_str())
-                .filter(|s| !s.is_empty())
-                .map(|s| abs(&wd, Path::new(s)))
-                .collect()
+        } else if !from_env.is_empty() {
+            from_env
         } else {
             self.discover(project_dir_opt.as_deref().unwrap_or(&wd))?
         };
@@ -178,9 +184,18 @@ impl<'a> Loader<'a> {
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| wd.clone())
         });
+        let no_default_env = environ
+            .get("COMPOSE_DISABLE_ENV_FILE")
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "t"));
         let env_files = if explicit_env_files.is_empty() {
             let f = project_dir.join(".env");
-            if f.is_file() { vec![f] } else { vec![] }
+            if no_default_env {
+                vec![]
+            } else if f.is_file() {
+                vec![f]
+            } else {
+                vec![]
+            }
         } else {
             explicit_env_files
         };

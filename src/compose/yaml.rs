@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// Deepest nesting of collections accepted in one document.
 pub const MAX_DEPTH: usize = 1_000;
 /// Most nodes that alias expansion may create in one file ("billion laughs" guard).
-pub const MAX_ALIAS_NODES: usize = 1_000_000;
+pub const MAX_ALIAS_NODES: usize = 250_000;
 /// Largest compose or env file read.
 pub const MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 
