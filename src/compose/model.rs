@@ -181,7 +181,10 @@ pub struct ConfigDef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VolumeDef {
+    /// The key in top-level `volumes:`.
     pub name: String,
+    /// The Docker volume name: `name:` if given, the key itself for external volumes, else `PROJECT_KEY`.
+    pub docker_name: String,
     pub external: bool,
     pub driver: Option<String>,
     pub loc: Location,
