@@ -306,3 +306,6 @@ pub fn run(facts: &Facts) -> Analysis {
 
 /// Notes that make a route's verdict `unknown` start with this.
 pub const UNKNOWN_PREFIX: &str = "unknown: ";
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,440 @@
+//! Every check on hand-built models: no files, no Docker.
+
+use super::*;
+use crate::compose::{Network, Port, PortRange, Project, Protocol, Service, ServiceNetwork};
+use crate::model::{DeliveryKind, DeliveryProblem, Facts, ImageInfo, Proxy, ProxyConfig};
+use crate::nginx::{Config, Host, PassKind, Problem, ProblemKind, Target, UpstreamRef};
+use crate::span::{Location, Spanned};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn loc(file: &str, line: u32) -> Location {
+    Location::new(PathBuf::from(file), line, 5)
+}
+
+fn sp<T>(v: T, line: u32) -> Spanned<T> {
+    Spanned::new(v, loc("compose.yaml", line))
+}
+
+fn svc(name: &str) -> Service {
+    Service {
+        name: name.into(),
+        loc: loc("compose.yaml", 1),
+        enabled: true,
+        profiles: vec![],
+        image: None,
+        build: None,
+        container_name: None,
+        hostname: None,
+        domainname: None,
+        networks: vec![net("default", true)],
+        network_mode: None,
+        links: vec![],
+        external_links: vec![],
+        extra_hosts: vec![],
+        ports: vec![],
+        expose: vec![],
+        volumes: vec![],
+        configs: vec![],
+        environment: BTreeMap::new(),
+        env_files: vec![],
+        command: None,
+        entrypoint: None,
+        depends_on: vec![],
+        healthcheck: None,
+        restart: None,
+        mem_limit: None,
+        dns: vec![],
+        dns_opt: vec![],
+        x_compose_doctor: None,
+    }
+}
+
+fn net(name: &str, implicit: bool) -> ServiceNetwork {
+    ServiceNetwork {
+        name: name.into(),
+        aliases: vec![],
+        ipv4_address: None,
+        ipv6_address: None,
+        implicit,
+        loc: loc("compose.yaml", 3),
+    }
+}
+
+fn on(mut s: Service, nets: &[&str]) -> Service {
+    s.networks = nets.iter().map(|n| net(n, false)).collect();
+    s
+}
+
+fn expose(mut s: Service, p: u16) -> Service {
+    s.expose.push(sp(PortRange { start: p, end: p, protocol: Protocol::Tcp }, 7));
+    s
+}
+
+fn cmd(mut s: Service, c: &str) -> Service {
+    s.command = Some(sp(crate::discover::shell::split(c), 6));
+    s
+}
+
+struct World {
+    services: Vec<Service>,
+    nets: Vec<(&'static str, bool)>,
+    targets: Vec<Target>,
+    problems: Vec<Problem>,
+    delivery: Vec<DeliveryProblem>,
+}
+
+impl World {
+    fn new(services: Vec<Service>) -> Self {
+        World { services, nets: vec![("default", false)], targets: vec![], problems: vec![], delivery: vec![] }
+    }
+    fn networks(mut self, n: &[(&'static str, bool)]) -> Self {
+        self.nets.extend_from_slice(n);
+        self
+    }
+    fn target(mut self, t: Target) -> Self {
+        self.targets.push(t);
+        self
+    }
+    fn run(self) -> Analysis {
+        let mut networks = BTreeMap::new();
+        for (k, external) in &self.nets {
+            networks.insert(
+                k.to_string(),
+                Network {
+                    key: k.to_string(),
+                    docker_name: if *external { k.to_string() } else { format!("p_{k}") },
+                    external: *external,
+                    internal: false,
+                    driver: None,
+                    declared: *k != "default",
+                    loc: None,
+                },
+            );
+        }
+        let mut images = BTreeMap::new();
+        for s in &self.services {
+            let mut argv = s.entrypoint.as_ref().map(|e| e.value.clone()).unwrap_or_default();
+            argv.extend(s.command.as_ref().map(|c| c.value.clone()).unwrap_or_default());
+            images.insert(
+                s.name.clone(),
+                ImageInfo {
+                    image: s.image.as_ref().map(|i| i.value.clone()),
+                    argv,
+                    argv_loc: s.command.as_ref().map(|c| c.loc.clone()),
+                    ..Default::default()
+                },
+            );
+        }
+        let project = Project {
+            name: "p".into(),
+            working_dir: PathBuf::from("."),
+            files: vec![],
+            services: self.services.into_iter().map(|s| (s.name.clone(), s)).collect(),
+            networks,
+            configs: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+            legacy_v1: false,
+            warnings: vec![],
+        };
+        let config = Config { entry: "/etc/nginx/nginx.conf".into(), directives: vec![], files: vec![], problems: self.problems };
+        let proxy = Proxy {
+            service: "proxy".into(),
+            reason: "test".into(),
+            config: ProxyConfig::Loaded { config, targets: self.targets },
+            sources: vec![],
+            delivery_problems: self.delivery,
+        };
+        let facts = Facts { project, proxies: vec![proxy], images };
+        run(&facts)
+    }
+}
+
+fn target(kind: PassKind, scheme: Option<&str>, host: Host, port: Option<u16>) -> Target {
+    let raw = match (&host, port) {
+        (Host::Name(n), Some(p)) => format!("{}{n}:{p}", scheme.map(|s| format!("{s}://")).unwrap_or_default()),
+        (Host::Name(n), None) => format!("{}{n}", scheme.map(|s| format!("{s}://")).unwrap_or_default()),
+        (h, _) => format!("{h:?}"),
+    };
+    Target {
+        kind,
+        directive: kind.directive().into(),
+        raw,
+        loc: loc("default.conf", 10),
+        scheme: scheme.map(str::to_string),
+        host,
+        port,
+        default_port: match scheme {
+            Some("https") => Some(443),
+            Some(_) => Some(80),
+            None => None,
+        },
+        upstream: None,
+        via: vec![],
+        runtime_resolution: false,
+        unresolved_variables: vec![],
+        resolver: None,
+        timeouts: vec![],
+        context: "http".into(),
+        location: Some("/".into()),
+        listen: vec!["80".into()],
+        server_names: vec![],
+    }
+}
+
+fn http(host: &str, port: u16) -> Target {
+    let h = match host.parse() {
+        Ok(ip) => Host::Ip(ip),
+        Err(_) => Host::Name(host.into()),
+    };
+    target(PassKind::Proxy, Some("http"), h, Some(port))
+}
+
+fn proxy() -> Service {
+    let mut p = svc("proxy");
+    p.image = Some(sp("nginx".into(), 2));
+    p
+}
+
+fn app() -> Service {
+    cmd(svc("app"), "httpd -f -p 8080")
+}
+
+fn only(a: &Analysis) -> (&Route, Vec<&'static str>) {
+    assert_eq!(a.routes.len(), 1, "{:?}", a.routes);
+    let r = &a.routes[0];
+    (r, a.findings.iter().filter(|f| f.route == Some(0)).map(|f| f.rule.name).collect())
+}
+
+#[test]
+fn healthy_service_name() {
+    let a = World::new(vec![proxy(), app()]).target(http("app", 8080)).run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Ok);
+    assert_eq!(r.service.as_deref(), Some("app"));
+    assert_eq!(names, vec!["static-resolution"]);
+}
+
+#[test]
+fn unknown_host_suggests_the_service() {
+    let a = World::new(vec![proxy(), app()]).target(http("ap", 8080)).run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(names, vec!["unknown-host"]);
+    assert!(a.findings[0].help.contains("`app`"), "{}", a.findings[0].help);
+}
+
+#[test]
+fn unknown_host_on_external_network_is_only_a_warning() {
+    let a = World::new(vec![on(proxy(), &["shared"]), on(app(), &["shared"])])
+        .networks(&[("shared", true)])
+        .target(http("other-project-api", 8080))
+        .run();
+    assert_eq!(only(&a).0.status, Status::Warning);
+}
+
+#[test]
+fn aliases_container_names_and_hostnames_resolve() {
+    let mut b = app();
+    b.networks[0].aliases.push(sp("api".into(), 4));
+    b.container_name = Some(sp("app-container".into(), 5));
+    b.hostname = Some(sp("app-host".into(), 6));
+    for host in ["api", "app-container", "app-host", "APP"] {
+        let a = World::new(vec![proxy(), b.clone()]).target(http(host, 8080)).run();
+        assert_eq!(only(&a).0.status, Status::Ok, "{host}");
+    }
+}
+
+#[test]
+fn no_shared_network() {
+    let a = World::new(vec![on(proxy(), &["front"]), on(app(), &["back"])])
+        .networks(&[("front", false), ("back", false)])
+        .target(http("app", 8080))
+        .run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(names, vec!["no-shared-network"]);
+    // an alias declared on a network the proxy is not on
+    let mut b = on(app(), &["front", "back"]);
+    b.networks[1].aliases.push(sp("api".into(), 4));
+    let a = World::new(vec![on(proxy(), &["front"]), b])
+        .networks(&[("front", false), ("back", false)])
+        .target(http("api", 8080))
+        .run();
+    assert_eq!(only(&a).1, vec!["no-shared-network"]);
+}
+
+#[test]
+fn default_bridge_unless_linked() {
+    let mut p = proxy();
+    p.network_mode = Some(sp("bridge".into(), 3));
+    let mut b = app();
+    b.network_mode = Some(sp("bridge".into(), 3));
+    let a = World::new(vec![p.clone(), b.clone()]).target(http("app", 8080)).run();
+    assert_eq!(only(&a).1, vec!["default-bridge"]);
+    p.links.push(sp(("app".into(), "app".into()), 4));
+    let a = World::new(vec![p, b]).target(http("app", 8080)).run();
+    assert_eq!(only(&a).0.status, Status::Ok);
+}
+
+#[test]
+fn localhost_is_the_proxy_itself() {
+    let a = World::new(vec![proxy(), app()]).target(http("localhost", 8080)).run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(names, vec!["localhost-in-container"]);
+    assert!(a.findings[0].help.contains("app:8080"), "{}", a.findings[0].help);
+}
+
+#[test]
+fn localhost_is_right_in_a_shared_namespace() {
+    let mut side = app();
+    side.network_mode = Some(sp("service:proxy".into(), 3));
+    side.networks.clear();
+    let a = World::new(vec![proxy(), side]).target(http("127.0.0.1", 8080)).run();
+    let (r, _) = only(&a);
+    assert_eq!(r.status, Status::Ok);
+    assert_eq!(r.service.as_deref(), Some("app"));
+}
+
+#[test]
+fn published_host_port_instead_of_container_port() {
+    let mut b = app();
+    b.ports.push(Port {
+        target: PortRange { start: 8080, end: 8080, protocol: Protocol::Tcp },
+        published: Some((38181, 38181)),
+        host_ip: Some("127.0.0.1".into()),
+        mode: None,
+        loc: loc("compose.yaml", 9),
+    });
+    let a = World::new(vec![proxy(), b]).target(http("app", 38181)).run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(names, vec!["published-port"]);
+    assert!(a.findings[0].help.contains("app:8080"));
+}
+
+#[test]
+fn wrong_port_strength_depends_on_evidence() {
+    // the command names its port: error
+    let a = World::new(vec![proxy(), app()]).target(http("app", 9090)).run();
+    assert_eq!(only(&a).0.status, Status::Error);
+    assert!(only(&a).1.contains(&"wrong-port"));
+    // only a declaration: warning
+    let a = World::new(vec![proxy(), expose(svc("app"), 8080)]).target(http("app", 9090)).run();
+    assert_eq!(only(&a).0.status, Status::Warning);
+    // nothing declared: unknown, no finding but the info
+    let a = World::new(vec![proxy(), svc("app")]).target(http("app", 9090)).run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Unknown);
+    assert_eq!(names, vec!["static-resolution"]);
+}
+
+#[test]
+fn loopback_bind() {
+    let a = World::new(vec![proxy(), cmd(svc("app"), "uvicorn main:app --host 127.0.0.1 --port 8000")])
+        .target(http("app", 8000))
+        .run();
+    assert_eq!(only(&a).1, vec!["loopback-bind"]);
+}
+
+#[test]
+fn variables_need_a_docker_resolver() {
+    let mut t = http("app", 8080);
+    t.runtime_resolution = true;
+    let a = World::new(vec![proxy(), app()]).target(t.clone()).run();
+    assert_eq!(only(&a).1, vec!["no-resolver"]);
+    t.resolver = Some(Spanned::new(vec!["8.8.8.8".into()], loc("default.conf", 2)));
+    let a = World::new(vec![proxy(), app()]).target(t.clone()).run();
+    assert_eq!(only(&a).1, vec!["resolver-not-docker"]);
+    t.resolver = Some(Spanned::new(vec!["127.0.0.11".into(), "valid=10s".into()], loc("default.conf", 2)));
+    let a = World::new(vec![proxy(), app()]).target(t).run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Ok);
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn partial_upstream_downgrades_connect_errors_only() {
+    let up = |name: &str, port: u16, n: usize| {
+        let mut t = http(name, port);
+        t.directive = "server".into();
+        t.loc = loc("default.conf", 3 + n as u32);
+        t.upstream = Some(UpstreamRef { name: "pool".into(), block_loc: loc("default.conf", 2), params: vec![], servers: 2, unused: false });
+        t
+    };
+    let a = World::new(vec![proxy(), app()]).target(up("app", 8080, 0)).target(up("app", 9999, 1)).run();
+    assert_eq!(a.routes[0].status, Status::Ok);
+    assert_eq!(a.routes[1].status, Status::Warning);
+    assert!(a.routes[1].codes.contains(&"CD111"));
+    assert_eq!(a.count(Severity::Error), 0);
+    // a name that does not resolve stops nginx from starting: stays an error
+    let a = World::new(vec![proxy(), app()]).target(up("app", 8080, 0)).target(up("nope", 8080, 1)).run();
+    assert_eq!(a.routes[1].status, Status::Error);
+}
+
+#[test]
+fn tls_and_protocol_mismatches() {
+    let a = World::new(vec![proxy(), app()]).target(target(PassKind::Proxy, Some("https"), Host::Name("app".into()), Some(8080))).run();
+    assert!(only(&a).1.contains(&"tls-mismatch"));
+    let a = World::new(vec![proxy(), app()]).target(target(PassKind::Fastcgi, None, Host::Name("app".into()), Some(8080))).run();
+    assert!(only(&a).1.contains(&"protocol-mismatch"));
+    let mut php = expose(svc("php"), 9000);
+    php.image = Some(sp("php:8.3-fpm".into(), 2));
+    let a = World::new(vec![proxy(), php.clone()]).target(http("php", 9000)).run();
+    assert!(only(&a).1.contains(&"protocol-mismatch"));
+    let a = World::new(vec![proxy(), php]).target(target(PassKind::Fastcgi, None, Host::Name("php".into()), Some(9000))).run();
+    assert_eq!(only(&a).0.status, Status::Ok);
+}
+
+#[test]
+fn outside_targets_are_unknown_never_ok() {
+    for host in ["172.17.0.1", "api.example.com"] {
+        let a = World::new(vec![proxy(), app()]).target(http(host, 8080)).run();
+        let (r, names) = only(&a);
+        assert_eq!(r.status, Status::Unknown, "{host}");
+        assert_eq!(names, vec!["not-a-service"]);
+    }
+}
+
+#[test]
+fn config_problems_fail_every_route_of_the_proxy() {
+    let mut w = World::new(vec![proxy(), app()]).target(http("app", 8080));
+    w.problems.push(Problem {
+        kind: ProblemKind::Context,
+        message: "\"http\" directive is not allowed here".into(),
+        loc: Some(loc("default.conf", 1)),
+        help: None,
+    });
+    w.delivery.push(DeliveryProblem {
+        kind: DeliveryKind::MountSourceMissing,
+        message: "missing".into(),
+        help: "fix".into(),
+        loc: Some(loc("compose.yaml", 8)),
+    });
+    let a = w.run();
+    assert_eq!(a.routes[0].status, Status::Error);
+    assert!(a.routes[0].codes.contains(&"CD202"));
+    assert!(a.routes[0].codes.contains(&"CD204"));
+}
+
+#[test]
+fn every_rule_is_documented_and_unique() {
+    let rules = rules();
+    let mut codes: Vec<&str> = rules.iter().map(|r| r.code).collect();
+    codes.dedup();
+    assert_eq!(codes.len(), rules.len());
+    const CATEGORIES: &[&str] = &[
+        "unknown-host", "no-shared-network", "localhost-in-container", "wrong-port", "published-port",
+        "loopback-bind", "upstream-down", "oom-killed", "stale-ip", "no-resolver", "invalid-response", "timeout",
+        "tls-mismatch", "protocol-mismatch", "config-error", "config-missing", "default-bridge", "not-a-service",
+        "partial-upstream",
+    ];
+    for r in rules {
+        assert!(CATEGORIES.contains(&r.category), "{}", r.code);
+        for h in ["## What it checks", "## Why it breaks", "## Example", "## Fix"] {
+            assert!(r.doc.contains(h), "{} lacks {h}", r.code);
+        }
+        assert_eq!(find_rule(r.name).unwrap().code, r.code);
+    }
+}
