@@ -2,7 +2,10 @@
 //! directive contexts, and the upstream targets of every `*_pass` and `upstream` block.
 
 pub mod ast;
+pub mod lexer;
+pub mod parser;
 pub mod vfs;
 
 pub use ast::*;
+pub use parser::{Parsed, parse_partial, parse_str};
 pub use vfs::*;
