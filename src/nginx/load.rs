@@ -205,10 +205,14 @@ impl Loader<'_> {
                 included_from: from.cloned(),
             });
         }
+        if from.is_none() {
+            // the entry file is read once (including it again would be a cycle): no copy to keep
+            return Some(parsed.directives);
+        }
         let ds = Arc::new(parsed.directives);
         self.cache
             .insert(path.to_string(), Some((ds.clone(), size)));
-        Some(Arc::try_unwrap(ds).unwrap_or_else(|a| (*a).clone()))
+        Some((*ds).clone())
     }
 
     fn missing(
