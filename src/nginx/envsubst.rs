@@ -265,104 +265,85 @@ impl Regex {
     /// Whether the pattern matches anywhere in `s` (like awk's `~`).
     pub fn is_match(&self, s: &str) -> bool {
         let chars: Vec<char> = s.chars().collect();
-        (0..=chars.len()).any(|start| !alt_ends(&self.alt, &chars, &[start]).is_empty())
+        // every start position at once: the set of positions reachable after the pattern
+        let from = vec![true; chars.len() + 1];
+        alt_ends(&self.alt, &chars, &from).iter().any(|&b| b)
     }
 }
 
-fn node_ends(n: &Node, s: &[char], at: usize) -> Vec<usize> {
+/// Positions (0..=len) as a set.
+type Set = Vec<bool>;
+
+fn step(n: &Node, s: &[char], from: &Set) -> Set {
+    let mut out = vec![false; from.len()];
     match n {
-        Node::Char(c) => {
-            if s.get(at) == Some(c) {
-                vec![at + 1]
-            } else {
-                vec![]
-            }
-        }
-        Node::Any => {
-            if at < s.len() {
-                vec![at + 1]
-            } else {
-                vec![]
-            }
-        }
-        Node::Class(ranges, neg) => match s.get(at) {
-            Some(&c) if ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg => vec![at + 1],
-            _ => vec![],
-        },
-        Node::Start => {
-            if at == 0 {
-                vec![at]
-            } else {
-                vec![]
-            }
-        }
-        Node::End => {
-            if at == s.len() {
-                vec![at]
-            } else {
-                vec![]
-            }
-        }
-        Node::Group(a) => alt_ends(a, s, &[at]),
-    }
-}
-
-fn step(n: &Node, s: &[char], from: &[usize]) -> Vec<usize> {
-    let mut out = Vec::new();
-    for &p in from {
-        for e in node_ends(n, s, p) {
-            if !out.contains(&e) {
-                out.push(e);
+        Node::Group(a) => return alt_ends(a, s, from),
+        Node::Start => out[0] = from[0],
+        Node::End => out[s.len()] = from[s.len()],
+        _ => {
+            for (p, &c) in s.iter().enumerate() {
+                if !from[p] {
+                    continue;
+                }
+                let ok = match n {
+                    Node::Char(x) => *x == c,
+                    Node::Any => true,
+                    Node::Class(ranges, neg) => {
+                        ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *neg
+                    }
+                    _ => false,
+                };
+                if ok {
+                    out[p + 1] = true;
+                }
             }
         }
     }
     out
 }
 
-fn alt_ends(a: &Alt, s: &[char], from: &[usize]) -> Vec<usize> {
-    let mut all = Vec::new();
+fn alt_ends(a: &Alt, s: &[char], from: &Set) -> Set {
+    let mut all = vec![false; from.len()];
     for branch in &a.0 {
-        let mut cur: Vec<usize> = from.to_vec();
+        let mut cur = from.clone();
         for (node, rep) in branch {
             cur = match rep {
                 Rep::One => step(node, s, &cur),
                 Rep::Opt => {
-                    let mut v = cur.clone();
-                    for e in step(node, s, &cur) {
-                        if !v.contains(&e) {
-                            v.push(e);
-                        }
-                    }
-                    v
+                    let more = step(node, s, &cur);
+                    cur.iter().zip(more).map(|(a, b)| *a || b).collect()
                 }
                 Rep::Star | Rep::Plus => {
                     let mut reached = if matches!(rep, Rep::Star) {
                         cur.clone()
                     } else {
-                        Vec::new()
+                        vec![false; cur.len()]
                     };
                     let mut frontier = step(node, s, &cur);
-                    while !frontier.is_empty() {
-                        let mut next = Vec::new();
-                        for e in frontier {
-                            if !reached.contains(&e) {
-                                reached.push(e);
-                                next.push(e);
+                    loop {
+                        let mut new = vec![false; cur.len()];
+                        let mut any = false;
+                        for (i, f) in frontier.iter().enumerate() {
+                            if *f && !reached[i] {
+                                reached[i] = true;
+                                new[i] = true;
+                                any = true;
                             }
                         }
-                        frontier = step(node, s, &next);
+                        if !any {
+                            break;
+                        }
+                        frontier = step(node, s, &new);
                     }
                     reached
                 }
             };
-            if cur.is_empty() {
+            if !cur.iter().any(|&b| b) {
                 break;
             }
         }
-        for e in cur {
-            if !all.contains(&e) {
-                all.push(e);
-            }
+        for (i, b) in cur.into_iter().enumerate() {
+            all[i] |= b;
         }
     }
     all
@@ -462,6 +443,9 @@ mod tests {
         assert!(!m("\\.", "ab"));
         assert!(m("(a*)*b", "aaab"));
         assert!(!m("(a*)*b", &"a".repeat(200)));
+        assert!(m("^$", ""));
+        assert!(!m("^x", "ax"));
+        assert!(m("x$", "ax"));
         assert!(Regex::new("a{2}").is_none());
         assert!(Regex::new("(a").is_none());
         assert!(Regex::new("a)").is_none());

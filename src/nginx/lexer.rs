@@ -32,7 +32,8 @@ pub enum TokenKind {
 pub struct Token<'a> {
     pub kind: TokenKind,
     /// Word: the value nginx sees (quotes removed, escapes processed). Comment: the text after `#`.
-    /// `;`, `{`, `}`: the character.
+    /// `;`, `{`, `}`: the character (the `;` that ends a Lua block directive is not written: its `raw` is the
+    /// closing `}` of the Lua body).
     pub value: Cow<'a, str>,
     /// The source text: for a word without its surrounding quotes, for a comment with its `#`.
     pub raw: &'a str,
@@ -301,7 +302,7 @@ impl<'a> Lexer<'a> {
         }
         if self.stmt_start {
             self.stmt_start = false;
-            self.lua_pending = tok.quote.is_none() && tok.value.ends_with("_by_lua_block");
+            self.lua_pending = tok.value.ends_with("_by_lua_block");
         }
         Ok(tok)
     }
