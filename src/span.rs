@@ -63,10 +63,10 @@ impl<T> std::ops::Deref for Spanned<T> {
 
 /// Paths are shown relative to the current directory when they are below it, so output is short and portable.
 pub fn display_path(p: &Path) -> String {
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Ok(rel) = p.strip_prefix(&cwd) {
-            return rel.display().to_string();
-        }
+    if let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = p.strip_prefix(&cwd)
+    {
+        return rel.display().to_string();
     }
     p.display().to_string()
 }

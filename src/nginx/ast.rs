@@ -52,8 +52,12 @@ pub enum ProblemKind {
     Context,
     /// The main file (or an included directory) is not there at all.
     FileMissing,
-    /// The file could not be read (permissions, not UTF-8 where that matters, too large).
+    /// The file could not be read (permissions, not UTF-8 where that matters, too large), or the configuration
+    /// is larger than the loader's limits.
     Unreadable,
+    /// A directive nginx rejects at start because of its arguments: a wrong number of arguments, an `upstream`
+    /// block named by a `*_pass` that also gives a port, the same `upstream` name defined twice.
+    Invalid,
 }
 
 /// Something wrong with the configuration itself, found while loading it.

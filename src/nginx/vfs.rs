@@ -223,10 +223,9 @@ impl Vfs {
             .covering(&path, Layer::Runtime)
             .into_iter()
             .find(|(e, rest)| rest.is_empty() || matches!(e.source, Source::Host(_)))
+            && let Some(f) = Self::found_in(e, rest, &path)
         {
-            if let Some(f) = Self::found_in(e, rest, &path) {
-                return Ok(f);
-            }
+            return Ok(f);
         }
         if let Some((e, rest)) = self.covering(&path, Layer::Mount).into_iter().next() {
             return Self::found_in(e, rest, &path).ok_or(Some(e));
@@ -257,10 +256,11 @@ impl Vfs {
         };
         // entries that sit directly inside `dir`
         for e in &self.entries {
-            if let Some(rest) = strip_dir_prefix(&e.container_path, &dir) {
-                if !rest.is_empty() && !rest.contains('/') {
-                    names.push(rest.to_string());
-                }
+            if let Some(rest) = strip_dir_prefix(&e.container_path, &dir)
+                && !rest.is_empty()
+                && !rest.contains('/')
+            {
+                names.push(rest.to_string());
             }
         }
         // the listing of the directory itself, from the layer that provides it
