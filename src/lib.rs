@@ -19,5 +19,9 @@ pub fn load_facts(opts: &compose::LoadOptions) -> error::Result<Facts> {
     let project = compose::load(opts)?;
     let proxies = discover::discover(&project);
     let images = discover::image_infos(&project);
-    Ok(Facts { project, proxies, images })
+    Ok(Facts {
+        project,
+        proxies,
+        images,
+    })
 }

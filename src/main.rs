@@ -61,7 +61,14 @@ fn explain(key: &str) -> ExitCode {
 fn list_rules() {
     let mut s = String::new();
     for r in checks::rules() {
-        s.push_str(&format!("{:<6} {:<26} {:<24} {:<8} {}\n", r.code, r.name, r.category, r.severity.as_str(), r.summary));
+        s.push_str(&format!(
+            "{:<6} {:<26} {:<24} {:<8} {}\n",
+            r.code,
+            r.name,
+            r.category,
+            r.severity.as_str(),
+            r.summary
+        ));
     }
     print_out(&s);
 }
@@ -95,15 +102,25 @@ fn check(args: &CheckArgs) -> ExitCode {
     match args.format {
         Format::Json => {
             let v = report::json::render(&facts, &analysis, mode);
-            print_out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+            print_out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
         Format::Table => {
             let color = match args.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
             };
-            let opts = report::text::Options { color, verbose: args.verbose, quiet: args.quiet };
+            let opts = report::text::Options {
+                color,
+                verbose: args.verbose,
+                quiet: args.quiet,
+            };
             print_out(&report::text::render(&facts, &analysis, mode, opts));
         }
     }

@@ -31,7 +31,10 @@ pub struct Proxy {
 #[derive(Debug, Clone)]
 pub enum ProxyConfig {
     /// The configuration nginx loads, with the targets found in it.
-    Loaded { config: Config, targets: Vec<Target> },
+    Loaded {
+        config: Config,
+        targets: Vec<Target>,
+    },
     /// The configuration cannot be seen from the project (baked into a prebuilt image, generated at run time).
     NotFound { reason: String, hint: String },
 }

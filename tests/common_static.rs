@@ -32,7 +32,8 @@ pub fn analyze(dir: &Path, files: &[&str]) -> (Facts, Analysis) {
         environ: BTreeMap::new(),
         ..Default::default()
     };
-    let facts = compose_doctor::load_facts(&opts).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let facts =
+        compose_doctor::load_facts(&opts).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let analysis = checks::run(&facts);
     (facts, analysis)
 }
@@ -46,5 +47,9 @@ pub fn route_key(r: &checks::Route) -> String {
 }
 
 pub fn categories(r: &checks::Route) -> Vec<&'static str> {
-    r.codes.iter().filter_map(|c| checks::find_rule(c)).map(|r| r.category).collect()
+    r.codes
+        .iter()
+        .filter_map(|c| checks::find_rule(c))
+        .map(|r| r.category)
+        .collect()
 }

@@ -5,12 +5,18 @@ mod common_static;
 use common_static::*;
 
 fn compose_file(project: &str) -> &'static str {
-    if project.starts_with("testdrivenio/") { "docker-compose.prod.yml" } else { "compose.yaml" }
+    if project.starts_with("testdrivenio/") {
+        "docker-compose.prod.yml"
+    } else {
+        "compose.yaml"
+    }
 }
 
 #[test]
 fn answer_key_targets_found_and_never_false_errors() {
-    let Some(corpus) = shared_corpus() else { return };
+    let Some(corpus) = shared_corpus() else {
+        return;
+    };
     let key = std::fs::read_to_string(corpus.join("projects/answer-key.tsv")).unwrap();
     let mut failures = Vec::new();
     let mut rows = 0;
@@ -21,30 +27,48 @@ fn answer_key_targets_found_and_never_false_errors() {
         let (facts, analysis) = analyze(&dir, &[compose_file(project)]);
         rows += 1;
         if !facts.proxies.iter().any(|p| p.service == nginx_service) {
-            failures.push(format!("{project}: nginx service `{nginx_service}` not detected"));
+            failures.push(format!(
+                "{project}: nginx service `{nginx_service}` not detected"
+            ));
             continue;
         }
         if verdict == "N/A" {
-            let n = analysis.routes.iter().filter(|r| r.proxy == nginx_service).count();
+            let n = analysis
+                .routes
+                .iter()
+                .filter(|r| r.proxy == nginx_service)
+                .count();
             if n != 0 {
                 failures.push(format!("{project}: expected no targets, found {n}"));
             }
             continue;
         }
         let want = format!("{host}:{port}");
-        match analysis.routes.iter().find(|r| r.proxy == nginx_service && route_key(r) == want) {
+        match analysis
+            .routes
+            .iter()
+            .find(|r| r.proxy == nginx_service && route_key(r) == want)
+        {
             None => failures.push(format!(
                 "{project}: target {want} not found; routes: {:?}",
                 analysis.routes.iter().map(route_key).collect::<Vec<_>>()
             )),
-            Some(r) if verdict == "OK" && r.status.as_str() == "error" => {
-                failures.push(format!("{project}: {want} is OK in the answer key but got error {:?}", r.codes))
-            }
+            Some(r) if verdict == "OK" && r.status.as_str() == "error" => failures.push(format!(
+                "{project}: {want} is OK in the answer key but got error {:?}",
+                r.codes
+            )),
             Some(_) => {}
         }
         // nothing in a project the key calls healthy may be an error
-        for f in analysis.findings.iter().filter(|f| f.severity == compose_doctor::checks::Severity::Error) {
-            failures.push(format!("{project}: unexpected error {} {}", f.rule.code, f.message));
+        for f in analysis
+            .findings
+            .iter()
+            .filter(|f| f.severity == compose_doctor::checks::Severity::Error)
+        {
+            failures.push(format!(
+                "{project}: unexpected error {} {}",
+                f.rule.code, f.message
+            ));
         }
     }
     assert!(rows >= 12, "answer key has only {rows} rows");

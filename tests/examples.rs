@@ -7,7 +7,11 @@ use common_static::*;
 #[test]
 fn every_example_matches_its_expected_static_diagnosis() {
     let dir = root().join("compose-examples");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("compose-examples").flatten().map(|e| e.path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("compose-examples")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     names.sort();
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -20,19 +24,34 @@ fn every_example_matches_its_expected_static_diagnosis() {
         let (_, analysis) = analyze(&ex, &["compose.yaml"]);
         let name = ex.file_name().unwrap().to_string_lossy().to_string();
         let mut seen = vec![false; analysis.routes.len()];
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
             let cols: Vec<&str> = line.split('\t').collect();
-            assert!(cols.len() >= 6, "{name}: expected.tsv row has too few columns: {line}");
+            assert!(
+                cols.len() >= 6,
+                "{name}: expected.tsv row has too few columns: {line}"
+            );
             let (proxy, target, want) = (cols[1], cols[2], cols[3]);
             let (want_status, want_cat) = want.split_once(':').unwrap_or((want, ""));
-            let found = analysis.routes.iter().enumerate().find(|(i, r)| !seen[*i] && r.proxy == proxy && route_key(r) == target);
+            let found = analysis
+                .routes
+                .iter()
+                .enumerate()
+                .find(|(i, r)| !seen[*i] && r.proxy == proxy && route_key(r) == target);
             let Some((i, r)) = found else {
-                failures.push(format!("{name}: no route {proxy} -> {target}; routes: {:?}", analysis.routes.iter().map(route_key).collect::<Vec<_>>()));
+                failures.push(format!(
+                    "{name}: no route {proxy} -> {target}; routes: {:?}",
+                    analysis.routes.iter().map(route_key).collect::<Vec<_>>()
+                ));
                 continue;
             };
             seen[i] = true;
             let cats = categories(r);
-            if r.status.as_str() != want_status || (!want_cat.is_empty() && !cats.contains(&want_cat)) {
+            if r.status.as_str() != want_status
+                || (!want_cat.is_empty() && !cats.contains(&want_cat))
+            {
                 failures.push(format!(
                     "{name}: {proxy} -> {target}: expected {want}, got {}:{} (codes {:?}, notes {:?})",
                     r.status.as_str(),
@@ -44,11 +63,23 @@ fn every_example_matches_its_expected_static_diagnosis() {
         }
         for (i, r) in analysis.routes.iter().enumerate() {
             if !seen[i] {
-                failures.push(format!("{name}: route {} -> {} is not in expected.tsv", r.proxy, route_key(r)));
+                failures.push(format!(
+                    "{name}: route {} -> {} is not in expected.tsv",
+                    r.proxy,
+                    route_key(r)
+                ));
             }
         }
         checked += 1;
     }
-    assert!(checked >= 15, "only {checked} examples have an expected.tsv");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        checked >= 15,
+        "only {checked} examples have an expected.tsv"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -30,16 +30,28 @@ Mount a complete file over the main file instead (`./nginx.conf:/etc/nginx/nginx
 
 pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     let Some(cfg) = proxy.loaded() else { return };
-    for p in cfg.problems.iter().filter(|p| p.kind == ProblemKind::Context) {
-        let mut f = Finding::new(&RULE, p.message.clone(), p.help.clone().unwrap_or_else(|| "move the directive to a context nginx allows".into()))
-            .at(p.loc.clone());
+    for p in cfg
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::Context)
+    {
+        let mut f = Finding::new(
+            &RULE,
+            p.message.clone(),
+            p.help
+                .clone()
+                .unwrap_or_else(|| "move the directive to a context nginx allows".into()),
+        )
+        .at(p.loc.clone());
         // show how the file got there
-        if let Some(loc) = &p.loc {
-            if let Some(src) = proxy.sources.iter().find(|s| s.host_path.as_deref() == Some(&*loc.file)) {
-                if let Some(o) = &src.origin {
-                    f = f.related(o, format!("mounted at {} here", src.container_path));
-                }
-            }
+        if let Some(loc) = &p.loc
+            && let Some(src) = proxy
+                .sources
+                .iter()
+                .find(|s| s.host_path.as_deref() == Some(&*loc.file))
+            && let Some(o) = &src.origin
+        {
+            f = f.related(o, format!("mounted at {} here", src.container_path));
         }
         out.push(f);
     }

@@ -29,6 +29,13 @@ files CI checks are the files nginx runs with.",
 
 pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     if let ProxyConfig::NotFound { reason, hint } = &proxy.config {
-        out.push(Finding::new(&RULE, format!("nginx configuration of `{}` not found: {reason}", proxy.service), hint.clone()));
+        out.push(Finding::new(
+            &RULE,
+            format!(
+                "nginx configuration of `{}` not found: {reason}",
+                proxy.service
+            ),
+            hint.clone(),
+        ));
     }
 }

@@ -31,10 +31,19 @@ Correct the line named in the message; `docker compose exec proxy nginx -t` conf
 pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     let Some(cfg) = proxy.loaded() else { return };
     for p in &cfg.problems {
-        if matches!(p.kind, ProblemKind::Syntax | ProblemKind::IncludeCycle | ProblemKind::Unreadable) {
+        if matches!(
+            p.kind,
+            ProblemKind::Syntax | ProblemKind::IncludeCycle | ProblemKind::Unreadable
+        ) {
             out.push(
-                Finding::new(&RULE, p.message.clone(), p.help.clone().unwrap_or_else(|| "fix the configuration at this line".into()))
-                    .at(p.loc.clone()),
+                Finding::new(
+                    &RULE,
+                    p.message.clone(),
+                    p.help
+                        .clone()
+                        .unwrap_or_else(|| "fix the configuration at this line".into()),
+                )
+                .at(p.loc.clone()),
             );
         }
     }

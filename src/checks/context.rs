@@ -19,9 +19,18 @@ impl<'a> Ctx<'a> {
         let project = &facts.project;
         let port_facts = project
             .enabled_services()
-            .map(|s| (s.name.as_str(), ports::port_facts(s, facts.images.get(&s.name))))
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    ports::port_facts(s, facts.images.get(&s.name)),
+                )
+            })
             .collect();
-        Ctx { facts, project, port_facts }
+        Ctx {
+            facts,
+            project,
+            port_facts,
+        }
     }
 
     pub fn service(&self, name: &str) -> Option<&'a Service> {
@@ -53,10 +62,10 @@ pub struct RouteCtx<'a> {
 
 fn upstream_names(dirs: &[Directive], out: &mut Vec<String>) {
     for d in dirs {
-        if d.name == "upstream" {
-            if let Some(a) = d.args.first() {
-                out.push(a.value.clone());
-            }
+        if d.name == "upstream"
+            && let Some(a) = d.args.first()
+        {
+            out.push(a.value.clone());
         }
         if let Some(b) = &d.block {
             upstream_names(b, out);
@@ -87,7 +96,11 @@ impl<'a> RouteCtx<'a> {
                     let best = resolve::netns_members(project, &proxy.service)
                         .into_iter()
                         .filter(|m| m.name != proxy.service)
-                        .filter_map(|m| ctx.port_facts.get(m.name.as_str()).map(|f| (m.name.clone(), f.verdict(p))))
+                        .filter_map(|m| {
+                            ctx.port_facts
+                                .get(m.name.as_str())
+                                .map(|f| (m.name.clone(), f.verdict(p)))
+                        })
                         .max_by_key(|(_, v)| rank(v));
                     if let Some((s, v)) = best {
                         loopback_service = Some(s);
@@ -118,16 +131,19 @@ impl<'a> RouteCtx<'a> {
     pub fn nginx_listens(&self) -> Vec<u16> {
         fn walk(dirs: &[Directive], out: &mut Vec<u16>) {
             for d in dirs {
-                if d.name == "listen" {
-                    if let Some(a) = d.args.first() {
-                        let v = a.value.as_str();
-                        let port = v.rsplit_once(':').map(|x| x.1).unwrap_or(v);
-                        if let Ok(p) = port.parse() {
-                            out.push(p);
-                        } else if !v.starts_with("unix:") && !v.contains(':') && v.parse::<u16>().is_err() {
-                            // `listen 127.0.0.1;` or a name: port 80
-                            out.push(80);
-                        }
+                if d.name == "listen"
+                    && let Some(a) = d.args.first()
+                {
+                    let v = a.value.as_str();
+                    let port = v.rsplit_once(':').map(|x| x.1).unwrap_or(v);
+                    if let Ok(p) = port.parse() {
+                        out.push(p);
+                    } else if !v.starts_with("unix:")
+                        && !v.contains(':')
+                        && v.parse::<u16>().is_err()
+                    {
+                        // `listen 127.0.0.1;` or a name: port 80
+                        out.push(80);
                     }
                 }
                 if let Some(b) = &d.block {
@@ -170,14 +186,19 @@ impl<'a> RouteCtx<'a> {
     pub fn target_is_guest(&self) -> Option<String> {
         let svc = self.service()?;
         let m = svc.network_mode.as_ref()?;
-        (m.value.starts_with("service:") || m.value.starts_with("container:")).then(|| m.value.clone())
+        (m.value.starts_with("service:") || m.value.starts_with("container:"))
+            .then(|| m.value.clone())
     }
 
     /// Why the route got its verdict (for `-v` and JSON), including what leaves it `unknown`.
     pub fn notes(&self) -> Vec<String> {
         let mut n = Vec::new();
         match &self.resolved {
-            Resolved::Service { service, how, shared } => {
+            Resolved::Service {
+                service,
+                how,
+                shared,
+            } => {
                 let how = match how {
                     resolve::How::ServiceName => "service name".to_string(),
                     resolve::How::Alias { network, .. } => format!("network alias on `{network}`"),
@@ -186,14 +207,26 @@ impl<'a> RouteCtx<'a> {
                     resolve::How::Link { .. } => "link".to_string(),
                     resolve::How::FixedIp { .. } => "fixed ipv4_address".to_string(),
                 };
-                n.push(format!("`{}` is service `{service}` ({how})", self.host_text()));
+                n.push(format!(
+                    "`{}` is service `{service}` ({how})",
+                    self.host_text()
+                ));
                 if !shared.is_empty() {
                     n.push(format!("shared networks: {}", shared.join(", ")));
                 }
             }
-            Resolved::Dynamic(s) => n.push(format!("{}the target `{s}` is decided per request", super::UNKNOWN_PREFIX)),
-            Resolved::Unix(p) => n.push(format!("{}unix socket `{p}`: not checked from the files", super::UNKNOWN_PREFIX)),
-            Resolved::ExtraHost { address, .. } => n.push(format!("`{}` is an extra_hosts entry ({address})", self.host_text())),
+            Resolved::Dynamic(s) => n.push(format!(
+                "{}the target `{s}` is decided per request",
+                super::UNKNOWN_PREFIX
+            )),
+            Resolved::Unix(p) => n.push(format!(
+                "{}unix socket `{p}`: not checked from the files",
+                super::UNKNOWN_PREFIX
+            )),
+            Resolved::ExtraHost { address, .. } => n.push(format!(
+                "`{}` is an extra_hosts entry ({address})",
+                self.host_text()
+            )),
             _ => {}
         }
         match (&self.port_verdict, self.port) {
@@ -205,8 +238,13 @@ impl<'a> RouteCtx<'a> {
                 super::UNKNOWN_PREFIX,
                 self.service_name().unwrap_or("?")
             )),
-            (None, Some(p)) if matches!(self.resolved, Resolved::Loopback) && self.loopback_service.is_none() => {
-                n.push(format!("no other service shares the proxy's network namespace (port {p})"))
+            (None, Some(p))
+                if matches!(self.resolved, Resolved::Loopback)
+                    && self.loopback_service.is_none() =>
+            {
+                n.push(format!(
+                    "no other service shares the proxy's network namespace (port {p})"
+                ))
             }
             _ => {}
         }

@@ -1,5 +1,5 @@
 use super::resolve::{How, NetMode, Resolved};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD103",
@@ -28,7 +28,9 @@ Remove `network_mode: bridge` so compose puts both on the project's default netw
 };
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Resolved::Service { service, how, .. } = &rc.resolved else { return };
+    let Resolved::Service { service, how, .. } = &rc.resolved else {
+        return;
+    };
     if rc.target_is_guest().is_some() {
         return;
     }
@@ -55,7 +57,11 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     )
     .at(Some(rc.target.loc.clone()));
     for name in [rc.proxy.service.as_str(), service.as_str()] {
-        if let Some(m) = project.services.get(name).and_then(|s| s.network_mode.as_ref()) {
+        if let Some(m) = project
+            .services
+            .get(name)
+            .and_then(|s| s.network_mode.as_ref())
+        {
             f = f.related(&m.loc, format!("`{name}` uses the default bridge here"));
         }
     }

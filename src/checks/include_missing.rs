@@ -29,10 +29,19 @@ Mount or copy the file to that path, or correct the path (relative paths are rel
 pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     let Some(cfg) = proxy.loaded() else { return };
     for p in &cfg.problems {
-        if matches!(p.kind, ProblemKind::IncludeMissing | ProblemKind::FileMissing) {
+        if matches!(
+            p.kind,
+            ProblemKind::IncludeMissing | ProblemKind::FileMissing
+        ) {
             out.push(
-                Finding::new(&RULE, p.message.clone(), p.help.clone().unwrap_or_else(|| "mount the file into the container, or fix the path".into()))
-                    .at(p.loc.clone()),
+                Finding::new(
+                    &RULE,
+                    p.message.clone(),
+                    p.help.clone().unwrap_or_else(|| {
+                        "mount the file into the container, or fix the path".into()
+                    }),
+                )
+                .at(p.loc.clone()),
             );
         }
     }

@@ -1,6 +1,6 @@
 use super::ports::PortVerdict;
 use super::resolve::{NetMode, Resolved};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD104",
@@ -42,7 +42,9 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         return;
     }
     match &rc.port_verdict {
-        Some(PortVerdict::Confirmed(_)) | Some(PortVerdict::LoopbackOnly(_)) | Some(PortVerdict::Unknown) => return,
+        Some(PortVerdict::Confirmed(_))
+        | Some(PortVerdict::LoopbackOnly(_))
+        | Some(PortVerdict::Unknown) => return,
         _ => {}
     }
     // where the user probably meant to go
@@ -59,7 +61,10 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     if help.is_none() {
         for (name, facts) in &rc.ctx.port_facts {
             if *name != rc.proxy.service && facts.evidence.iter().any(|e| e.covers(port)) {
-                help = Some(format!("`{name}` listens on {port}; use `{name}:{port}` instead of `{}`", rc.host_text()));
+                help = Some(format!(
+                    "`{name}` listens on {port}; use `{name}:{port}` instead of `{}`",
+                    rc.host_text()
+                ));
                 break;
             }
         }
@@ -86,7 +91,9 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         Finding::new(
             &RULE,
             msg,
-            help.unwrap_or_else(|| "use the upstream's service name and container port (e.g. `http://app:8080`)".into()),
+            help.unwrap_or_else(|| {
+                "use the upstream's service name and container port (e.g. `http://app:8080`)".into()
+            }),
         )
         .at(Some(rc.target.loc.clone())),
     );

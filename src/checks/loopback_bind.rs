@@ -1,6 +1,6 @@
 use super::ports::PortVerdict;
 use super::resolve::Resolved;
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD107",
@@ -29,13 +29,23 @@ Bind to all interfaces inside the container: `--host 0.0.0.0` (or `-b 0.0.0.0:80
 };
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Resolved::Service { service, .. } = &rc.resolved else { return };
-    let Some(PortVerdict::LoopbackOnly(e)) = &rc.port_verdict else { return };
+    let Resolved::Service { service, .. } = &rc.resolved else {
+        return;
+    };
+    let Some(PortVerdict::LoopbackOnly(e)) = &rc.port_verdict else {
+        return;
+    };
     let addr = e.bind.clone().unwrap_or_else(|| "127.0.0.1".into());
     let mut f = Finding::new(
         &RULE,
-        format!("`{service}` listens on {addr}:{} only, which other containers cannot reach", e.start),
-        format!("make `{service}` listen on 0.0.0.0:{} (all interfaces of its container)", e.start),
+        format!(
+            "`{service}` listens on {addr}:{} only, which other containers cannot reach",
+            e.start
+        ),
+        format!(
+            "make `{service}` listen on 0.0.0.0:{} (all interfaces of its container)",
+            e.start
+        ),
     )
     .at(Some(rc.target.loc.clone()));
     if let Some(l) = &e.loc {

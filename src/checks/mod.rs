@@ -244,10 +244,13 @@ pub fn run(facts: &Facts) -> Analysis {
             loopback_bind::check(&rc, &mut fs);
             no_resolver::check(&rc, &mut fs);
             resolver_not_docker::check(&rc, &mut fs);
-            static_resolution::check(&rc, &mut fs);
             tls_mismatch::check(&rc, &mut fs);
             protocol_mismatch::check(&rc, &mut fs);
             not_a_service::check(&rc, &mut fs);
+            // the re-resolution hint matters only for a route that otherwise works
+            if fs.is_empty() && fatal.is_empty() {
+                static_resolution::check(&rc, &mut fs);
+            }
             let idx = routes.len();
             for f in &mut fs {
                 f.route = Some(idx);
@@ -288,7 +291,9 @@ pub fn run(facts: &Facts) -> Analysis {
             Status::Error
         } else if worst == Some(Severity::Warning) {
             Status::Warning
-        } else if mine.iter().any(|f| f.rule.code == not_a_service::RULE.code) || r.notes.iter().any(|n| n.starts_with(UNKNOWN_PREFIX)) {
+        } else if mine.iter().any(|f| f.rule.code == not_a_service::RULE.code)
+            || r.notes.iter().any(|n| n.starts_with(UNKNOWN_PREFIX))
+        {
             Status::Unknown
         } else {
             Status::Ok

@@ -28,7 +28,12 @@ Correct the path, or add the file. Remove the empty directory Docker created in 
 
 pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     for p in &proxy.delivery_problems {
-        if matches!(p.kind, DeliveryKind::MountSourceMissing | DeliveryKind::ConfigFileMissing | DeliveryKind::RenderInputMissing) {
+        if matches!(
+            p.kind,
+            DeliveryKind::MountSourceMissing
+                | DeliveryKind::ConfigFileMissing
+                | DeliveryKind::RenderInputMissing
+        ) {
             out.push(Finding::new(&RULE, p.message.clone(), p.help.clone()).at(p.loc.clone()));
         }
     }

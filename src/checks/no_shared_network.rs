@@ -1,5 +1,5 @@
 use super::resolve::{How, NetMode, Resolved};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD102",
@@ -27,7 +27,14 @@ Attach one of them to the other's network: `app: {networks: [front, back]}`.",
 };
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Resolved::Service { service, how, shared } = &rc.resolved else { return };
+    let Resolved::Service {
+        service,
+        how,
+        shared,
+    } = &rc.resolved
+    else {
+        return;
+    };
     if !shared.is_empty() || rc.target_is_guest().is_some() {
         return;
     }

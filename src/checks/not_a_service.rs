@@ -1,5 +1,5 @@
 use super::resolve::Resolved;
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD114",
@@ -28,11 +28,15 @@ Nothing if it is intended. For a service of the project, use its name instead of
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     let (msg, help) = match &rc.resolved {
         Resolved::Ip(ip) => (
-            format!("{ip} is an IP address, not a compose service; nothing in the project says what answers there"),
+            format!(
+                "{ip} is an IP address, not a compose service; nothing in the project says what answers there"
+            ),
             "if this is a container of the project, use its service name: container IPs change when containers are recreated",
         ),
         Resolved::ExtraHost { name, address, .. } if address == "host-gateway" => (
-            format!("`{name}` is the Docker host (extra_hosts host-gateway); the service there is outside the project"),
+            format!(
+                "`{name}` is the Docker host (extra_hosts host-gateway); the service there is outside the project"
+            ),
             "the host service must listen on an address containers reach (0.0.0.0 or the bridge address), not 127.0.0.1",
         ),
         Resolved::ExtraHost { name, address, .. } => (

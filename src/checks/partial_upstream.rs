@@ -32,26 +32,47 @@ const CONNECT_TIME: &[&str] = &["CD104", "CD105", "CD106", "CD107", "CD112", "CD
 /// In each upstream block with a working server, connect-time errors of the other servers become warnings,
 /// each with a partial-upstream finding.
 pub fn adjust(routes: &[Route], offset: usize, findings: &mut Vec<Finding>) {
-    let mut blocks: Vec<&crate::span::Location> = routes.iter().filter_map(|r| r.target.upstream.as_ref().map(|u| &u.block_loc)).collect();
+    let mut blocks: Vec<&crate::span::Location> = routes
+        .iter()
+        .filter_map(|r| r.target.upstream.as_ref().map(|u| &u.block_loc))
+        .collect();
     blocks.sort();
     blocks.dedup();
     for block in blocks {
         let members: Vec<usize> = routes
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.target.upstream.as_ref().is_some_and(|u| &u.block_loc == block))
+            .filter(|(_, r)| {
+                r.target
+                    .upstream
+                    .as_ref()
+                    .is_some_and(|u| &u.block_loc == block)
+            })
             .map(|(i, _)| i + offset)
             .collect();
-        let has_error = |i: usize, f: &[Finding]| f.iter().any(|x| x.route == Some(i) && x.severity == Severity::Error);
-        let good: Vec<usize> = members.iter().copied().filter(|i| !has_error(*i, findings)).collect();
+        let has_error = |i: usize, f: &[Finding]| {
+            f.iter()
+                .any(|x| x.route == Some(i) && x.severity == Severity::Error)
+        };
+        let good: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|i| !has_error(*i, findings))
+            .collect();
         if good.is_empty() || good.len() == members.len() {
             continue;
         }
         for &i in &members {
             let errs: Vec<usize> = (0..findings.len())
-                .filter(|&k| findings[k].route == Some(i) && findings[k].severity == Severity::Error)
+                .filter(|&k| {
+                    findings[k].route == Some(i) && findings[k].severity == Severity::Error
+                })
                 .collect();
-            if errs.is_empty() || !errs.iter().all(|&k| CONNECT_TIME.contains(&findings[k].rule.code)) {
+            if errs.is_empty()
+                || !errs
+                    .iter()
+                    .all(|&k| CONNECT_TIME.contains(&findings[k].rule.code))
+            {
                 continue;
             }
             for &k in &errs {

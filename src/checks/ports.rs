@@ -76,12 +76,18 @@ fn addr_port(s: &str) -> Option<(Option<String>, u16)> {
     let (addr, port) = s.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
     let addr = addr.trim_matches(['[', ']']);
-    Some(((!addr.is_empty() && addr != "*" && addr != "+").then(|| addr.to_string()), port))
+    Some((
+        (!addr.is_empty() && addr != "*" && addr != "+").then(|| addr.to_string()),
+        port,
+    ))
 }
 
 /// Listen addresses written in a command's words.
 pub fn command_listens(argv: &[String]) -> Vec<(Option<String>, u16)> {
-    let mut words: Vec<String> = argv.iter().flat_map(|w| crate::discover::shell::split(w)).collect();
+    let mut words: Vec<String> = argv
+        .iter()
+        .flat_map(|w| crate::discover::shell::split(w))
+        .collect();
     // `wait-for-it db:5432 -- gunicorn ...`: what runs is after the last `--`
     if let Some(pos) = words.iter().rposition(|w| w == "--") {
         words.drain(..=pos);
@@ -89,7 +95,10 @@ pub fn command_listens(argv: &[String]) -> Vec<(Option<String>, u16)> {
     let mut out = Vec::new();
     let mut host_flag: Option<String> = None;
     let mut port_flag: Option<u16> = None;
-    let program = words.iter().find(|w| !w.contains('=')).map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
+    let program = words
+        .iter()
+        .find(|w| !w.contains('='))
+        .map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
     let mut i = 0;
     while i < words.len() {
         let w = words[i].as_str();
@@ -113,9 +122,12 @@ pub fn command_listens(argv: &[String]) -> Vec<(Option<String>, u16)> {
                     continue;
                 }
             }
-            "-h" | "--host" | "-H" | "--hostname" | "--address" | "--ip" if program.as_deref() != Some("nginx") => {
+            "-h" | "--host" | "-H" | "--hostname" | "--address" | "--ip"
+                if program.as_deref() != Some("nginx") =>
+            {
                 if let Some(v) = val {
-                    if !v.starts_with('-') {
+                    // `httpd -h /www` is a home directory, not an address
+                    if !v.starts_with('-') && !v.contains('/') {
                         host_flag = Some(v.to_string());
                         i += consumed;
                         continue;
@@ -123,7 +135,8 @@ pub fn command_listens(argv: &[String]) -> Vec<(Option<String>, u16)> {
                 }
             }
             // gunicorn -b/--bind, uwsgi --http/--socket/--http-socket, generic --listen
-            "-b" | "--bind" | "--listen" | "-l" | "--http" | "--http-socket" | "--socket" | "--uwsgi-socket" | "-s" => {
+            "-b" | "--bind" | "--listen" | "-l" | "--http" | "--http-socket" | "--socket"
+            | "--uwsgi-socket" | "-s" => {
                 if let Some((a, p)) = val.and_then(addr_port) {
                     out.push((a, p));
                     i += consumed;
@@ -135,10 +148,10 @@ pub fn command_listens(argv: &[String]) -> Vec<(Option<String>, u16)> {
         // `manage.py runserver 0.0.0.0:8000`, `php -S 0.0.0.0:8000`, `http.server 8000`
         if i > 0 {
             let prev = words[i - 1].as_str();
-            if prev == "runserver" || prev == "-S" || prev == "http.server" {
-                if let Some(ap) = addr_port(w) {
-                    out.push(ap);
-                }
+            if (prev == "runserver" || prev == "-S" || prev == "http.server")
+                && let Some(ap) = addr_port(w)
+            {
+                out.push(ap);
             }
         }
         i += 1;
@@ -153,7 +166,11 @@ pub fn command_listens(argv: &[String]) -> Vec<(Option<String>, u16)> {
         }
     } else if program.as_deref() == Some("python") || program.as_deref() == Some("python3") {
         // `python -m http.server` listens on 8000 by default
-        if words.windows(2).any(|w| w[0] == "-m" && w[1] == "http.server") && out.is_empty() {
+        if words
+            .windows(2)
+            .any(|w| w[0] == "-m" && w[1] == "http.server")
+            && out.is_empty()
+        {
             out.push((host_flag, 8000));
         }
     }
@@ -171,10 +188,10 @@ fn env_ports(env: &std::collections::BTreeMap<String, String>) -> Vec<(String, u
                     out.push((k.clone(), p));
                 }
             }
-        } else if ku == "PORT" || ku.ends_with("_PORT") || ku.ends_with("_HTTP_PORT") {
-            if let Ok(p) = v.trim().parse::<u16>() {
-                out.push((k.clone(), p));
-            }
+        } else if (ku == "PORT" || ku.ends_with("_PORT") || ku.ends_with("_HTTP_PORT"))
+            && let Ok(p) = v.trim().parse::<u16>()
+        {
+            out.push((k.clone(), p));
         }
     }
     out
@@ -203,7 +220,11 @@ pub fn port_facts(svc: &Service, image: Option<&ImageInfo>) -> PortFacts {
             // a range maps one to one
             for (k, hp) in (hs..=he).enumerate() {
                 let cp = p.target.start.saturating_add(k as u16).min(p.target.end);
-                f.published.push(Published { host_port: hp, container_port: cp, loc: p.loc.clone() });
+                f.published.push(Published {
+                    host_port: hp,
+                    container_port: cp,
+                    loc: p.loc.clone(),
+                });
                 if hp == u16::MAX {
                     break;
                 }
@@ -212,14 +233,32 @@ pub fn port_facts(svc: &Service, image: Option<&ImageInfo>) -> PortFacts {
     }
     if let Some(img) = image {
         for (p, loc) in &img.expose {
-            f.evidence.push(Evidence { start: *p, end: *p, source: Source::DockerfileExpose, bind: None, loc: Some(loc.clone()) });
+            f.evidence.push(Evidence {
+                start: *p,
+                end: *p,
+                source: Source::DockerfileExpose,
+                bind: None,
+                loc: Some(loc.clone()),
+            });
         }
         for (addr, p) in command_listens(&img.argv) {
-            f.evidence.push(Evidence { start: p, end: p, source: Source::Command, bind: addr, loc: img.argv_loc.clone() });
+            f.evidence.push(Evidence {
+                start: p,
+                end: p,
+                source: Source::Command,
+                bind: addr,
+                loc: img.argv_loc.clone(),
+            });
         }
         for (k, p) in env_ports(&img.env) {
             let loc = svc.environment.get(&k).map(|v| v.loc.clone());
-            f.evidence.push(Evidence { start: p, end: p, source: Source::Env(k), bind: None, loc });
+            f.evidence.push(Evidence {
+                start: p,
+                end: p,
+                source: Source::Env(k),
+                bind: None,
+                loc,
+            });
         }
     }
     f
@@ -244,10 +283,17 @@ pub enum PortVerdict {
 
 impl PortFacts {
     pub fn verdict(&self, port: u16) -> PortVerdict {
-        let cmd: Vec<&Evidence> = self.evidence.iter().filter(|e| e.source == Source::Command).collect();
+        let cmd: Vec<&Evidence> = self
+            .evidence
+            .iter()
+            .filter(|e| e.source == Source::Command)
+            .collect();
         let on_port: Vec<&Evidence> = cmd.iter().copied().filter(|e| e.covers(port)).collect();
         if !on_port.is_empty() {
-            if let Some(e) = on_port.iter().find(|e| !e.bind.as_deref().is_some_and(is_loopback_addr)) {
+            if let Some(e) = on_port
+                .iter()
+                .find(|e| !e.bind.as_deref().is_some_and(is_loopback_addr))
+            {
                 return PortVerdict::Confirmed((*e).clone());
             }
             return PortVerdict::LoopbackOnly(on_port[0].clone());
@@ -261,8 +307,12 @@ impl PortFacts {
         if !cmd.is_empty() {
             return PortVerdict::NotListening(cmd.into_iter().cloned().collect());
         }
-        let decl: Vec<Evidence> =
-            self.evidence.iter().filter(|e| !matches!(e.source, Source::Env(_))).cloned().collect();
+        let decl: Vec<Evidence> = self
+            .evidence
+            .iter()
+            .filter(|e| !matches!(e.source, Source::Env(_)))
+            .cloned()
+            .collect();
         if !decl.is_empty() {
             return PortVerdict::NotDeclared(decl);
         }
@@ -293,21 +343,48 @@ mod tests {
 
     #[test]
     fn listen_flags() {
-        assert_eq!(command_listens(&argv("httpd -f -p 8080 -h /www")), vec![(None, 8080)]);
-        assert_eq!(command_listens(&argv("httpd -f -p 127.0.0.1:8080")), vec![(Some("127.0.0.1".into()), 8080)]);
-        assert_eq!(command_listens(&argv("gunicorn -w 4 --bind 0.0.0.0:8000 app:app")), vec![(Some("0.0.0.0".into()), 8000)]);
-        assert_eq!(command_listens(&argv("gunicorn -b=:5000 app")), vec![(None, 5000)]);
-        assert_eq!(command_listens(&argv("python manage.py runserver 0.0.0.0:8000")), vec![(Some("0.0.0.0".into()), 8000)]);
+        assert_eq!(
+            command_listens(&argv("httpd -f -p 8080 -h /www")),
+            vec![(None, 8080)]
+        );
+        assert_eq!(
+            command_listens(&argv("httpd -f -p 127.0.0.1:8080")),
+            vec![(Some("127.0.0.1".into()), 8080)]
+        );
+        assert_eq!(
+            command_listens(&argv("gunicorn -w 4 --bind 0.0.0.0:8000 app:app")),
+            vec![(Some("0.0.0.0".into()), 8000)]
+        );
+        assert_eq!(
+            command_listens(&argv("gunicorn -b=:5000 app")),
+            vec![(None, 5000)]
+        );
+        assert_eq!(
+            command_listens(&argv("python manage.py runserver 0.0.0.0:8000")),
+            vec![(Some("0.0.0.0".into()), 8000)]
+        );
         assert_eq!(
             command_listens(&argv("uvicorn main:app --host 127.0.0.1 --port 8001")),
             vec![(Some("127.0.0.1".into()), 8001)]
         );
         assert_eq!(command_listens(&argv("flask run --host=0.0.0.0")), vec![]);
-        assert_eq!(command_listens(&argv("python3 -m http.server")), vec![(None, 8000)]);
-        assert_eq!(command_listens(&argv("uwsgi --socket :3031 --module app")), vec![(None, 3031)]);
+        assert_eq!(
+            command_listens(&argv("python3 -m http.server")),
+            vec![(None, 8000)]
+        );
+        assert_eq!(
+            command_listens(&argv("uwsgi --socket :3031 --module app")),
+            vec![(None, 3031)]
+        );
         assert_eq!(command_listens(&argv("nginx -g 'daemon off;'")), vec![]);
-        assert_eq!(command_listens(&argv("./wait-for-it.sh -h db -p 5432 -- npm start")), vec![]);
-        assert_eq!(command_listens(&argv("sh -c 'wait-for db:5432 -- gunicorn -b :8000 app'")), vec![(None, 8000)]);
+        assert_eq!(
+            command_listens(&argv("./wait-for-it.sh -h db -p 5432 -- npm start")),
+            vec![]
+        );
+        assert_eq!(
+            command_listens(&argv("sh -c 'wait-for db:5432 -- gunicorn -b :8000 app'")),
+            vec![(None, 8000)]
+        );
     }
 
     #[test]
@@ -318,6 +395,12 @@ mod tests {
         env.insert("NAME".to_string(), "x".to_string());
         let mut v = env_ports(&env);
         v.sort();
-        assert_eq!(v, vec![("ASPNETCORE_URLS".to_string(), 8000), ("FLASK_SERVER_PORT".to_string(), 9091)]);
+        assert_eq!(
+            v,
+            vec![
+                ("ASPNETCORE_URLS".to_string(), 8000),
+                ("FLASK_SERVER_PORT".to_string(), 9091)
+            ]
+        );
     }
 }

@@ -1,6 +1,6 @@
 use super::resolve::Resolved;
 use super::server::{Speaks, speaks};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 use crate::nginx::PassKind;
 
 pub static RULE: Rule = Rule {
@@ -39,7 +39,9 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         },
         _ => return,
     };
-    let Some((speaks, why)) = rc.ctx.image(&service).and_then(speaks) else { return };
+    let Some((speaks, why)) = rc.ctx.image(&service).and_then(speaks) else {
+        return;
+    };
     let expected = match t.kind {
         PassKind::Proxy => match t.scheme.as_deref() {
             Some("http") | Some("https") | None => Some(Speaks::PlainHttp),
@@ -53,7 +55,11 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
                 out.push(
                     Finding::new(
                         &RULE,
-                        format!("`{}` speaks its own protocol to `{service}`, which speaks {}: {why}", t.kind.directive(), speaks.describe()),
+                        format!(
+                            "`{}` speaks its own protocol to `{service}`, which speaks {}: {why}",
+                            t.kind.directive(),
+                            speaks.describe()
+                        ),
                         format!("use {} for this upstream", directive_for(speaks)),
                     )
                     .at(Some(t.loc.clone())),
@@ -71,7 +77,12 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     out.push(
         Finding::new(
             &RULE,
-            format!("`{}` speaks {} to `{service}`, which speaks {}: {why}", t.kind.directive(), expected.describe(), speaks.describe()),
+            format!(
+                "`{}` speaks {} to `{service}`, which speaks {}: {why}",
+                t.kind.directive(),
+                expected.describe(),
+                speaks.describe()
+            ),
             format!("use {} for this upstream", directive_for(speaks)),
         )
         .at(Some(t.loc.clone())),

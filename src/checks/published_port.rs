@@ -1,6 +1,6 @@
 use super::ports::PortVerdict;
 use super::resolve::Resolved;
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD105",
@@ -30,8 +30,12 @@ Use the container port: `proxy_pass http://app:8080;`. The proxy does not need t
 };
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Resolved::Service { service, .. } = &rc.resolved else { return };
-    let Some(PortVerdict::PublishedHostPort(p)) = &rc.port_verdict else { return };
+    let Resolved::Service { service, .. } = &rc.resolved else {
+        return;
+    };
+    let Some(PortVerdict::PublishedHostPort(p)) = &rc.port_verdict else {
+        return;
+    };
     out.push(
         Finding::new(
             &RULE,

@@ -26,25 +26,44 @@ pub enum NetMode {
 pub enum How {
     ServiceName,
     /// A network alias, on the network with this key.
-    Alias { network: String, loc: Location },
-    ContainerName { loc: Location },
+    Alias {
+        network: String,
+        loc: Location,
+    },
+    ContainerName {
+        loc: Location,
+    },
     /// The service's `hostname:` (Docker's embedded DNS answers for it on the service's networks; measured
     /// with Engine 20.10).
-    Hostname { loc: Location },
+    Hostname {
+        loc: Location,
+    },
     /// A `links:` entry of the proxy (or its network-namespace owner).
-    Link { loc: Location },
+    Link {
+        loc: Location,
+    },
     /// A fixed `ipv4_address`.
-    FixedIp { loc: Location },
+    FixedIp {
+        loc: Location,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
     /// A compose service. `shared` lists the networks (keys) the proxy and the service are both on.
-    Service { service: String, how: How, shared: Vec<String> },
+    Service {
+        service: String,
+        how: How,
+        shared: Vec<String>,
+    },
     /// `localhost`, `127.0.0.0/8`, `::1`: the proxy container's own network namespace.
     Loopback,
     /// An `extra_hosts` entry of the proxy.
-    ExtraHost { name: String, address: String, loc: Location },
+    ExtraHost {
+        name: String,
+        address: String,
+        loc: Location,
+    },
     /// `host.docker.internal` and friends without an `extra_hosts` entry.
     HostGateway(String),
     /// An IP literal that is no service's fixed address.
@@ -52,7 +71,9 @@ pub enum Resolved {
     /// A dotted name that is nothing in the project: an outside domain.
     External(String),
     /// A name that nothing in the project answers for.
-    Unknown { suggestions: Vec<String> },
+    Unknown {
+        suggestions: Vec<String>,
+    },
     /// Decided per request from variables.
     Dynamic(String),
     Unix(String),
@@ -62,9 +83,17 @@ pub enum Resolved {
 pub fn netns_root<'a>(project: &'a Project, name: &'a str) -> &'a str {
     let mut cur = name;
     for _ in 0..16 {
-        let Some(svc) = project.services.get(cur) else { return cur };
-        match svc.network_mode.as_ref().and_then(|m| m.value.strip_prefix("service:")) {
-            Some(next) if project.services.contains_key(next) => cur = project.services.get_key_value(next).unwrap().0,
+        let Some(svc) = project.services.get(cur) else {
+            return cur;
+        };
+        match svc
+            .network_mode
+            .as_ref()
+            .and_then(|m| m.value.strip_prefix("service:"))
+        {
+            Some(next) if project.services.contains_key(next) => {
+                cur = project.services.get_key_value(next).unwrap().0
+            }
             _ => return cur,
         }
     }
@@ -73,12 +102,16 @@ pub fn netns_root<'a>(project: &'a Project, name: &'a str) -> &'a str {
 
 pub fn net_mode(project: &Project, name: &str) -> NetMode {
     let root = netns_root(project, name);
-    let Some(svc) = project.services.get(root) else { return NetMode::NoNetwork };
+    let Some(svc) = project.services.get(root) else {
+        return NetMode::NoNetwork;
+    };
     match svc.network_mode.as_ref().map(|m| m.value.as_str()) {
         Some("host") => NetMode::Host,
         Some("none") => NetMode::NoNetwork,
         Some("bridge") | Some("default") => NetMode::DefaultBridge,
-        Some(m) if m.starts_with("container:") => NetMode::Container(m["container:".len()..].to_string()),
+        Some(m) if m.starts_with("container:") => {
+            NetMode::Container(m["container:".len()..].to_string())
+        }
         Some(m) if m.starts_with("service:") => NetMode::Container(m.to_string()),
         _ => NetMode::Networks(svc.networks.iter().map(|n| n.name.clone()).collect()),
     }
@@ -87,11 +120,18 @@ pub fn net_mode(project: &Project, name: &str) -> NetMode {
 /// Services sharing `name`'s network namespace (including itself).
 pub fn netns_members<'a>(project: &'a Project, name: &str) -> Vec<&'a Service> {
     let root = netns_root(project, name);
-    project.enabled_services().filter(|s| netns_root(project, &s.name) == root).collect()
+    project
+        .enabled_services()
+        .filter(|s| netns_root(project, &s.name) == root)
+        .collect()
 }
 
 fn docker_name<'a>(project: &'a Project, key: &'a str) -> &'a str {
-    project.networks.get(key).map(|n| n.docker_name.as_str()).unwrap_or(key)
+    project
+        .networks
+        .get(key)
+        .map(|n| n.docker_name.as_str())
+        .unwrap_or(key)
 }
 
 /// Networks two services are both on (keys of the first), comparing Docker network names.
@@ -99,7 +139,10 @@ pub fn shared_networks(project: &Project, a: &str, b: &str) -> Vec<String> {
     match (net_mode(project, a), net_mode(project, b)) {
         (NetMode::Networks(x), NetMode::Networks(y)) => x
             .into_iter()
-            .filter(|k| y.iter().any(|j| docker_name(project, j) == docker_name(project, k)))
+            .filter(|k| {
+                y.iter()
+                    .any(|j| docker_name(project, j) == docker_name(project, k))
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -110,7 +153,11 @@ fn is_loopback_name(h: &str) -> bool {
     h == "localhost" || h.ends_with(".localhost") || h == "ip6-localhost" || h == "ip6-loopback"
 }
 
-pub const HOST_GATEWAY_NAMES: &[&str] = &["host.docker.internal", "gateway.docker.internal", "host.containers.internal"];
+pub const HOST_GATEWAY_NAMES: &[&str] = &[
+    "host.docker.internal",
+    "gateway.docker.internal",
+    "host.containers.internal",
+];
 
 /// Resolves a target's host from the proxy service's point of view.
 pub fn resolve(project: &Project, proxy: &str, host: &Host) -> Resolved {
@@ -152,7 +199,11 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
     for svc in [proxy_svc, root_svc].into_iter().flatten() {
         for eh in &svc.extra_hosts {
             if eh.value.0.eq_ignore_ascii_case(name) {
-                return Resolved::ExtraHost { name: name.to_string(), address: eh.value.1.clone(), loc: eh.loc.clone() };
+                return Resolved::ExtraHost {
+                    name: name.to_string(),
+                    address: eh.value.1.clone(),
+                    loc: eh.loc.clone(),
+                };
             }
         }
     }
@@ -161,7 +212,11 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
             if l.value.1.eq_ignore_ascii_case(name) || l.value.0.eq_ignore_ascii_case(name) {
                 let target = l.value.0.clone();
                 let shared = shared_networks(project, proxy, &target);
-                return Resolved::Service { service: target, how: How::Link { loc: l.loc.clone() }, shared };
+                return Resolved::Service {
+                    service: target,
+                    how: How::Link { loc: l.loc.clone() },
+                    shared,
+                };
             }
         }
     }
@@ -170,24 +225,38 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
     for svc in project.enabled_services() {
         let shared = shared_networks(project, proxy, &svc.name);
         if svc.name.eq_ignore_ascii_case(name) {
-            return Resolved::Service { service: svc.name.clone(), how: How::ServiceName, shared };
+            return Resolved::Service {
+                service: svc.name.clone(),
+                how: How::ServiceName,
+                shared,
+            };
         }
-        if let Some(cn) = &svc.container_name {
-            if cn.value.eq_ignore_ascii_case(name) {
-                return Resolved::Service {
-                    service: svc.name.clone(),
-                    how: How::ContainerName { loc: cn.loc.clone() },
-                    shared,
-                };
-            }
+        if let Some(cn) = &svc.container_name
+            && cn.value.eq_ignore_ascii_case(name)
+        {
+            return Resolved::Service {
+                service: svc.name.clone(),
+                how: How::ContainerName {
+                    loc: cn.loc.clone(),
+                },
+                shared,
+            };
         }
         for n in &svc.networks {
-            if let Some(a) = n.aliases.iter().find(|a| a.value.eq_ignore_ascii_case(name)) {
+            if let Some(a) = n
+                .aliases
+                .iter()
+                .find(|a| a.value.eq_ignore_ascii_case(name))
+            {
                 // an alias answers only on its own network
-                let shared: Vec<String> = shared.iter().filter(|k| **k == n.name).cloned().collect();
+                let shared: Vec<String> =
+                    shared.iter().filter(|k| **k == n.name).cloned().collect();
                 return Resolved::Service {
                     service: svc.name.clone(),
-                    how: How::Alias { network: n.name.clone(), loc: a.loc.clone() },
+                    how: How::Alias {
+                        network: n.name.clone(),
+                        loc: a.loc.clone(),
+                    },
                     shared,
                 };
             }
@@ -215,7 +284,9 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
     if name.contains('.') {
         return Resolved::External(name.to_string());
     }
-    Resolved::Unknown { suggestions: suggestions(project, name) }
+    Resolved::Unknown {
+        suggestions: suggestions(project, name),
+    }
 }
 
 /// Every name Docker's DNS answers for in the project (service names, aliases, container names).
@@ -266,10 +337,17 @@ mod tests {
 
     #[test]
     fn closest_names() {
-        let c = vec!["backend".to_string(), "db".to_string(), "frontend".to_string()];
+        let c = vec![
+            "backend".to_string(),
+            "db".to_string(),
+            "frontend".to_string(),
+        ];
         assert_eq!(closest("bakend", c.clone()), vec!["backend"]);
         assert_eq!(closest("Backend", c.clone()), vec!["backend"]);
         assert!(closest("zzz", c).is_empty());
-        assert_eq!(closest("my_app", vec!["my-app".to_string()]), vec!["my-app"]);
+        assert_eq!(
+            closest("my_app", vec!["my-app".to_string()]),
+            vec!["my-app"]
+        );
     }
 }

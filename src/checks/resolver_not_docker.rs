@@ -1,5 +1,5 @@
 use super::resolve::{NetMode, Resolved};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD109",
@@ -36,7 +36,12 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     if !matches!(rc.resolved, Resolved::Service { .. }) || rc.proxy_mode == NetMode::Host {
         return;
     }
-    let addrs: Vec<&str> = res.value.iter().map(String::as_str).filter(|a| !a.contains('=')).collect();
+    let addrs: Vec<&str> = res
+        .value
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.contains('='))
+        .collect();
     if addrs.iter().any(|a| {
         let a = a.trim_start_matches('[');
         a == "127.0.0.11" || a.starts_with("127.0.0.11:") || a.starts_with("127.0.0.11]")

@@ -1,5 +1,5 @@
 use super::resolve::Resolved;
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD110",
@@ -33,7 +33,12 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     if t.runtime_resolution || !matches!(t.host, crate::nginx::Host::Name(_)) {
         return;
     }
-    let Resolved::Service { service, shared, .. } = &rc.resolved else { return };
+    let Resolved::Service {
+        service, shared, ..
+    } = &rc.resolved
+    else {
+        return;
+    };
     if shared.is_empty() {
         return;
     }

@@ -67,7 +67,14 @@ fn on(mut s: Service, nets: &[&str]) -> Service {
 }
 
 fn expose(mut s: Service, p: u16) -> Service {
-    s.expose.push(sp(PortRange { start: p, end: p, protocol: Protocol::Tcp }, 7));
+    s.expose.push(sp(
+        PortRange {
+            start: p,
+            end: p,
+            protocol: Protocol::Tcp,
+        },
+        7,
+    ));
     s
 }
 
@@ -86,7 +93,13 @@ struct World {
 
 impl World {
     fn new(services: Vec<Service>) -> Self {
-        World { services, nets: vec![("default", false)], targets: vec![], problems: vec![], delivery: vec![] }
+        World {
+            services,
+            nets: vec![("default", false)],
+            targets: vec![],
+            problems: vec![],
+            delivery: vec![],
+        }
     }
     fn networks(mut self, n: &[(&'static str, bool)]) -> Self {
         self.nets.extend_from_slice(n);
@@ -103,7 +116,11 @@ impl World {
                 k.to_string(),
                 Network {
                     key: k.to_string(),
-                    docker_name: if *external { k.to_string() } else { format!("p_{k}") },
+                    docker_name: if *external {
+                        k.to_string()
+                    } else {
+                        format!("p_{k}")
+                    },
                     external: *external,
                     internal: false,
                     driver: None,
@@ -114,8 +131,17 @@ impl World {
         }
         let mut images = BTreeMap::new();
         for s in &self.services {
-            let mut argv = s.entrypoint.as_ref().map(|e| e.value.clone()).unwrap_or_default();
-            argv.extend(s.command.as_ref().map(|c| c.value.clone()).unwrap_or_default());
+            let mut argv = s
+                .entrypoint
+                .as_ref()
+                .map(|e| e.value.clone())
+                .unwrap_or_default();
+            argv.extend(
+                s.command
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+            );
             images.insert(
                 s.name.clone(),
                 ImageInfo {
@@ -130,30 +156,52 @@ impl World {
             name: "p".into(),
             working_dir: PathBuf::from("."),
             files: vec![],
-            services: self.services.into_iter().map(|s| (s.name.clone(), s)).collect(),
+            services: self
+                .services
+                .into_iter()
+                .map(|s| (s.name.clone(), s))
+                .collect(),
             networks,
             configs: BTreeMap::new(),
             volumes: BTreeMap::new(),
             legacy_v1: false,
             warnings: vec![],
         };
-        let config = Config { entry: "/etc/nginx/nginx.conf".into(), directives: vec![], files: vec![], problems: self.problems };
+        let config = Config {
+            entry: "/etc/nginx/nginx.conf".into(),
+            directives: vec![],
+            files: vec![],
+            problems: self.problems,
+        };
         let proxy = Proxy {
             service: "proxy".into(),
             reason: "test".into(),
-            config: ProxyConfig::Loaded { config, targets: self.targets },
+            config: ProxyConfig::Loaded {
+                config,
+                targets: self.targets,
+            },
             sources: vec![],
             delivery_problems: self.delivery,
         };
-        let facts = Facts { project, proxies: vec![proxy], images };
+        let facts = Facts {
+            project,
+            proxies: vec![proxy],
+            images,
+        };
         run(&facts)
     }
 }
 
 fn target(kind: PassKind, scheme: Option<&str>, host: Host, port: Option<u16>) -> Target {
     let raw = match (&host, port) {
-        (Host::Name(n), Some(p)) => format!("{}{n}:{p}", scheme.map(|s| format!("{s}://")).unwrap_or_default()),
-        (Host::Name(n), None) => format!("{}{n}", scheme.map(|s| format!("{s}://")).unwrap_or_default()),
+        (Host::Name(n), Some(p)) => format!(
+            "{}{n}:{p}",
+            scheme.map(|s| format!("{s}://")).unwrap_or_default()
+        ),
+        (Host::Name(n), None) => format!(
+            "{}{n}",
+            scheme.map(|s| format!("{s}://")).unwrap_or_default()
+        ),
         (h, _) => format!("{h:?}"),
     };
     Target {
@@ -203,12 +251,21 @@ fn app() -> Service {
 fn only(a: &Analysis) -> (&Route, Vec<&'static str>) {
     assert_eq!(a.routes.len(), 1, "{:?}", a.routes);
     let r = &a.routes[0];
-    (r, a.findings.iter().filter(|f| f.route == Some(0)).map(|f| f.rule.name).collect())
+    (
+        r,
+        a.findings
+            .iter()
+            .filter(|f| f.route == Some(0))
+            .map(|f| f.rule.name)
+            .collect(),
+    )
 }
 
 #[test]
 fn healthy_service_name() {
-    let a = World::new(vec![proxy(), app()]).target(http("app", 8080)).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .run();
     let (r, names) = only(&a);
     assert_eq!(r.status, Status::Ok);
     assert_eq!(r.service.as_deref(), Some("app"));
@@ -217,11 +274,17 @@ fn healthy_service_name() {
 
 #[test]
 fn unknown_host_suggests_the_service() {
-    let a = World::new(vec![proxy(), app()]).target(http("ap", 8080)).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(http("ap", 8080))
+        .run();
     let (r, names) = only(&a);
     assert_eq!(r.status, Status::Error);
     assert_eq!(names, vec!["unknown-host"]);
-    assert!(a.findings[0].help.contains("`app`"), "{}", a.findings[0].help);
+    assert!(
+        a.findings[0].help.contains("`app`"),
+        "{}",
+        a.findings[0].help
+    );
 }
 
 #[test]
@@ -240,7 +303,9 @@ fn aliases_container_names_and_hostnames_resolve() {
     b.container_name = Some(sp("app-container".into(), 5));
     b.hostname = Some(sp("app-host".into(), 6));
     for host in ["api", "app-container", "app-host", "APP"] {
-        let a = World::new(vec![proxy(), b.clone()]).target(http(host, 8080)).run();
+        let a = World::new(vec![proxy(), b.clone()])
+            .target(http(host, 8080))
+            .run();
         assert_eq!(only(&a).0.status, Status::Ok, "{host}");
     }
 }
@@ -270,7 +335,9 @@ fn default_bridge_unless_linked() {
     p.network_mode = Some(sp("bridge".into(), 3));
     let mut b = app();
     b.network_mode = Some(sp("bridge".into(), 3));
-    let a = World::new(vec![p.clone(), b.clone()]).target(http("app", 8080)).run();
+    let a = World::new(vec![p.clone(), b.clone()])
+        .target(http("app", 8080))
+        .run();
     assert_eq!(only(&a).1, vec!["default-bridge"]);
     p.links.push(sp(("app".into(), "app".into()), 4));
     let a = World::new(vec![p, b]).target(http("app", 8080)).run();
@@ -279,11 +346,17 @@ fn default_bridge_unless_linked() {
 
 #[test]
 fn localhost_is_the_proxy_itself() {
-    let a = World::new(vec![proxy(), app()]).target(http("localhost", 8080)).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(http("localhost", 8080))
+        .run();
     let (r, names) = only(&a);
     assert_eq!(r.status, Status::Error);
     assert_eq!(names, vec!["localhost-in-container"]);
-    assert!(a.findings[0].help.contains("app:8080"), "{}", a.findings[0].help);
+    assert!(
+        a.findings[0].help.contains("app:8080"),
+        "{}",
+        a.findings[0].help
+    );
 }
 
 #[test]
@@ -291,7 +364,9 @@ fn localhost_is_right_in_a_shared_namespace() {
     let mut side = app();
     side.network_mode = Some(sp("service:proxy".into(), 3));
     side.networks.clear();
-    let a = World::new(vec![proxy(), side]).target(http("127.0.0.1", 8080)).run();
+    let a = World::new(vec![proxy(), side])
+        .target(http("127.0.0.1", 8080))
+        .run();
     let (r, _) = only(&a);
     assert_eq!(r.status, Status::Ok);
     assert_eq!(r.service.as_deref(), Some("app"));
@@ -301,13 +376,19 @@ fn localhost_is_right_in_a_shared_namespace() {
 fn published_host_port_instead_of_container_port() {
     let mut b = app();
     b.ports.push(Port {
-        target: PortRange { start: 8080, end: 8080, protocol: Protocol::Tcp },
+        target: PortRange {
+            start: 8080,
+            end: 8080,
+            protocol: Protocol::Tcp,
+        },
         published: Some((38181, 38181)),
         host_ip: Some("127.0.0.1".into()),
         mode: None,
         loc: loc("compose.yaml", 9),
     });
-    let a = World::new(vec![proxy(), b]).target(http("app", 38181)).run();
+    let a = World::new(vec![proxy(), b])
+        .target(http("app", 38181))
+        .run();
     let (r, names) = only(&a);
     assert_eq!(r.status, Status::Error);
     assert_eq!(names, vec!["published-port"]);
@@ -317,14 +398,20 @@ fn published_host_port_instead_of_container_port() {
 #[test]
 fn wrong_port_strength_depends_on_evidence() {
     // the command names its port: error
-    let a = World::new(vec![proxy(), app()]).target(http("app", 9090)).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 9090))
+        .run();
     assert_eq!(only(&a).0.status, Status::Error);
     assert!(only(&a).1.contains(&"wrong-port"));
     // only a declaration: warning
-    let a = World::new(vec![proxy(), expose(svc("app"), 8080)]).target(http("app", 9090)).run();
+    let a = World::new(vec![proxy(), expose(svc("app"), 8080)])
+        .target(http("app", 9090))
+        .run();
     assert_eq!(only(&a).0.status, Status::Warning);
     // nothing declared: unknown, no finding but the info
-    let a = World::new(vec![proxy(), svc("app")]).target(http("app", 9090)).run();
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 9090))
+        .run();
     let (r, names) = only(&a);
     assert_eq!(r.status, Status::Unknown);
     assert_eq!(names, vec!["static-resolution"]);
@@ -332,9 +419,12 @@ fn wrong_port_strength_depends_on_evidence() {
 
 #[test]
 fn loopback_bind() {
-    let a = World::new(vec![proxy(), cmd(svc("app"), "uvicorn main:app --host 127.0.0.1 --port 8000")])
-        .target(http("app", 8000))
-        .run();
+    let a = World::new(vec![
+        proxy(),
+        cmd(svc("app"), "uvicorn main:app --host 127.0.0.1 --port 8000"),
+    ])
+    .target(http("app", 8000))
+    .run();
     assert_eq!(only(&a).1, vec!["loopback-bind"]);
 }
 
@@ -347,7 +437,10 @@ fn variables_need_a_docker_resolver() {
     t.resolver = Some(Spanned::new(vec!["8.8.8.8".into()], loc("default.conf", 2)));
     let a = World::new(vec![proxy(), app()]).target(t.clone()).run();
     assert_eq!(only(&a).1, vec!["resolver-not-docker"]);
-    t.resolver = Some(Spanned::new(vec!["127.0.0.11".into(), "valid=10s".into()], loc("default.conf", 2)));
+    t.resolver = Some(Spanned::new(
+        vec!["127.0.0.11".into(), "valid=10s".into()],
+        loc("default.conf", 2),
+    ));
     let a = World::new(vec![proxy(), app()]).target(t).run();
     let (r, names) = only(&a);
     assert_eq!(r.status, Status::Ok);
@@ -360,37 +453,74 @@ fn partial_upstream_downgrades_connect_errors_only() {
         let mut t = http(name, port);
         t.directive = "server".into();
         t.loc = loc("default.conf", 3 + n as u32);
-        t.upstream = Some(UpstreamRef { name: "pool".into(), block_loc: loc("default.conf", 2), params: vec![], servers: 2, unused: false });
+        t.upstream = Some(UpstreamRef {
+            name: "pool".into(),
+            block_loc: loc("default.conf", 2),
+            params: vec![],
+            servers: 2,
+            unused: false,
+        });
         t
     };
-    let a = World::new(vec![proxy(), app()]).target(up("app", 8080, 0)).target(up("app", 9999, 1)).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(up("app", 8080, 0))
+        .target(up("app", 9999, 1))
+        .run();
     assert_eq!(a.routes[0].status, Status::Ok);
     assert_eq!(a.routes[1].status, Status::Warning);
     assert!(a.routes[1].codes.contains(&"CD111"));
     assert_eq!(a.count(Severity::Error), 0);
     // a name that does not resolve stops nginx from starting: stays an error
-    let a = World::new(vec![proxy(), app()]).target(up("app", 8080, 0)).target(up("nope", 8080, 1)).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(up("app", 8080, 0))
+        .target(up("nope", 8080, 1))
+        .run();
     assert_eq!(a.routes[1].status, Status::Error);
 }
 
 #[test]
 fn tls_and_protocol_mismatches() {
-    let a = World::new(vec![proxy(), app()]).target(target(PassKind::Proxy, Some("https"), Host::Name("app".into()), Some(8080))).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(target(
+            PassKind::Proxy,
+            Some("https"),
+            Host::Name("app".into()),
+            Some(8080),
+        ))
+        .run();
     assert!(only(&a).1.contains(&"tls-mismatch"));
-    let a = World::new(vec![proxy(), app()]).target(target(PassKind::Fastcgi, None, Host::Name("app".into()), Some(8080))).run();
+    let a = World::new(vec![proxy(), app()])
+        .target(target(
+            PassKind::Fastcgi,
+            None,
+            Host::Name("app".into()),
+            Some(8080),
+        ))
+        .run();
     assert!(only(&a).1.contains(&"protocol-mismatch"));
     let mut php = expose(svc("php"), 9000);
     php.image = Some(sp("php:8.3-fpm".into(), 2));
-    let a = World::new(vec![proxy(), php.clone()]).target(http("php", 9000)).run();
+    let a = World::new(vec![proxy(), php.clone()])
+        .target(http("php", 9000))
+        .run();
     assert!(only(&a).1.contains(&"protocol-mismatch"));
-    let a = World::new(vec![proxy(), php]).target(target(PassKind::Fastcgi, None, Host::Name("php".into()), Some(9000))).run();
+    let a = World::new(vec![proxy(), php])
+        .target(target(
+            PassKind::Fastcgi,
+            None,
+            Host::Name("php".into()),
+            Some(9000),
+        ))
+        .run();
     assert_eq!(only(&a).0.status, Status::Ok);
 }
 
 #[test]
 fn outside_targets_are_unknown_never_ok() {
     for host in ["172.17.0.1", "api.example.com"] {
-        let a = World::new(vec![proxy(), app()]).target(http(host, 8080)).run();
+        let a = World::new(vec![proxy(), app()])
+            .target(http(host, 8080))
+            .run();
         let (r, names) = only(&a);
         assert_eq!(r.status, Status::Unknown, "{host}");
         assert_eq!(names, vec!["not-a-service"]);
@@ -425,14 +555,34 @@ fn every_rule_is_documented_and_unique() {
     codes.dedup();
     assert_eq!(codes.len(), rules.len());
     const CATEGORIES: &[&str] = &[
-        "unknown-host", "no-shared-network", "localhost-in-container", "wrong-port", "published-port",
-        "loopback-bind", "upstream-down", "oom-killed", "stale-ip", "no-resolver", "invalid-response", "timeout",
-        "tls-mismatch", "protocol-mismatch", "config-error", "config-missing", "default-bridge", "not-a-service",
+        "unknown-host",
+        "no-shared-network",
+        "localhost-in-container",
+        "wrong-port",
+        "published-port",
+        "loopback-bind",
+        "upstream-down",
+        "oom-killed",
+        "stale-ip",
+        "no-resolver",
+        "invalid-response",
+        "timeout",
+        "tls-mismatch",
+        "protocol-mismatch",
+        "config-error",
+        "config-missing",
+        "default-bridge",
+        "not-a-service",
         "partial-upstream",
     ];
     for r in rules {
         assert!(CATEGORIES.contains(&r.category), "{}", r.code);
-        for h in ["## What it checks", "## Why it breaks", "## Example", "## Fix"] {
+        for h in [
+            "## What it checks",
+            "## Why it breaks",
+            "## Example",
+            "## Fix",
+        ] {
             assert!(r.doc.contains(h), "{} lacks {h}", r.code);
         }
         assert_eq!(find_rule(r.name).unwrap().code, r.code);

@@ -1,6 +1,6 @@
 use super::resolve::Resolved;
 use super::server::{Speaks, speaks};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD112",
@@ -30,7 +30,9 @@ port that speaks TLS.",
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     let t = rc.target;
-    let Some(scheme) = t.scheme.as_deref() else { return };
+    let Some(scheme) = t.scheme.as_deref() else {
+        return;
+    };
     let Some(port) = rc.port else { return };
     let tls = matches!(scheme, "https" | "grpcs" | "suwsgi");
     let service = match &rc.resolved {
@@ -38,10 +40,16 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         Resolved::Loopback => rc.loopback_service.clone(),
         _ => None,
     };
-    let known = service.as_deref().and_then(|s| rc.ctx.image(s)).and_then(speaks);
+    let known = service
+        .as_deref()
+        .and_then(|s| rc.ctx.image(s))
+        .and_then(speaks);
     if tls {
         let why = match (&known, port) {
-            (Some((Speaks::PlainHttp, why)), _) => Some(format!("`{}` speaks plain HTTP: {why}", service.as_deref().unwrap_or("?"))),
+            (Some((Speaks::PlainHttp, why)), _) => Some(format!(
+                "`{}` speaks plain HTTP: {why}",
+                service.as_deref().unwrap_or("?")
+            )),
             (_, 80) => Some("port 80 is plain HTTP".to_string()),
             _ => None,
         };
@@ -50,7 +58,10 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
                 Finding::new(
                     &RULE,
                     format!("`{}` starts a TLS handshake, but {why}", t.raw),
-                    format!("use `{}://` for a plain-HTTP upstream", if scheme == "grpcs" { "grpc" } else { "http" }),
+                    format!(
+                        "use `{}://` for a plain-HTTP upstream",
+                        if scheme == "grpcs" { "grpc" } else { "http" }
+                    ),
                 )
                 .at(Some(t.loc.clone())),
             );

@@ -1,5 +1,5 @@
 use super::resolve::{NetMode, Resolved};
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD101",

@@ -1,6 +1,6 @@
 use super::ports::PortVerdict;
 use super::resolve::Resolved;
-use super::{Finding, Rule, RouteCtx, Severity};
+use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "CD106",
@@ -34,7 +34,13 @@ Point nginx at the port the service listens on (`http://app:8000`), or change th
 fn ports_text(evs: &[super::ports::Evidence]) -> (String, String) {
     let mut ports: Vec<String> = evs
         .iter()
-        .map(|e| if e.start == e.end { e.start.to_string() } else { format!("{}-{}", e.start, e.end) })
+        .map(|e| {
+            if e.start == e.end {
+                e.start.to_string()
+            } else {
+                format!("{}-{}", e.start, e.end)
+            }
+        })
         .collect();
     ports.dedup();
     let mut srcs: Vec<String> = evs.iter().map(|e| e.source.describe()).collect();
@@ -44,7 +50,9 @@ fn ports_text(evs: &[super::ports::Evidence]) -> (String, String) {
 }
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Resolved::Service { service, .. } = &rc.resolved else { return };
+    let Resolved::Service { service, .. } = &rc.resolved else {
+        return;
+    };
     let Some(port) = rc.port else { return };
     let (evs, severity) = match &rc.port_verdict {
         Some(PortVerdict::NotListening(evs)) => (evs, Severity::Error),
@@ -53,11 +61,18 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     };
     let (ports, srcs) = ports_text(evs);
     let first = evs.iter().map(|e| e.start).next().unwrap_or(port);
-    let verb = if severity == Severity::Error { "listens on" } else { "declares" };
+    let verb = if severity == Severity::Error {
+        "listens on"
+    } else {
+        "declares"
+    };
     let mut f = Finding::new(
         &RULE,
         format!("`{service}` {verb} {ports} ({srcs}), but nginx connects to {port}"),
-        format!("use the port the service listens on: `{}:{first}`", rc.host_text()),
+        format!(
+            "use the port the service listens on: `{}:{first}`",
+            rc.host_text()
+        ),
     )
     .severity(severity)
     .at(Some(rc.target.loc.clone()));

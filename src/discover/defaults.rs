@@ -67,8 +67,14 @@ http {
 /// `include` of them finds something.
 pub const SHIPPED_FILES: &[(&str, &str)] = &[
     ("mime.types", "types {\n    text/html html htm;\n}\n"),
-    ("fastcgi_params", "fastcgi_param QUERY_STRING $query_string;\n"),
-    ("fastcgi.conf", "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n"),
+    (
+        "fastcgi_params",
+        "fastcgi_param QUERY_STRING $query_string;\n",
+    ),
+    (
+        "fastcgi.conf",
+        "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n",
+    ),
     ("uwsgi_params", "uwsgi_param QUERY_STRING $query_string;\n"),
     ("scgi_params", "scgi_param QUERY_STRING $query_string;\n"),
     ("koi-utf", ""),
@@ -125,7 +131,12 @@ pub fn flavor_of_image(image: &str) -> Option<Flavor> {
     };
     let repo = repo.to_ascii_lowercase();
     let last = repo.rsplit('/').next().unwrap_or(&repo);
-    const GENERATED: &[&str] = &["nginx-proxy", "nginx-proxy-manager", "docker-gen", "nginx-proxy-automation"];
+    const GENERATED: &[&str] = &[
+        "nginx-proxy",
+        "nginx-proxy-manager",
+        "docker-gen",
+        "nginx-proxy-automation",
+    ];
     if GENERATED.contains(&last) || repo.contains("nginx-proxy-manager") {
         return Some(Flavor::Generated);
     }
@@ -135,7 +146,11 @@ pub fn flavor_of_image(image: &str) -> Option<Flavor> {
     if repo.starts_with("bitnami/") && last.contains("nginx") {
         return Some(Flavor::Bitnami);
     }
-    if last == "nginx" || last.starts_with("nginx-") || last.ends_with("-nginx") || last == "nginx-unprivileged" {
+    if last == "nginx"
+        || last.starts_with("nginx-")
+        || last.ends_with("-nginx")
+        || last == "nginx-unprivileged"
+    {
         return Some(Flavor::Official);
     }
     None
@@ -149,13 +164,34 @@ mod tests {
     fn image_flavors() {
         assert_eq!(flavor_of_image("nginx"), Some(Flavor::Official));
         assert_eq!(flavor_of_image("nginx:1.25-alpine"), Some(Flavor::Official));
-        assert_eq!(flavor_of_image("docker.io/library/nginx:latest"), Some(Flavor::Official));
-        assert_eq!(flavor_of_image("nginxinc/nginx-unprivileged:stable"), Some(Flavor::Official));
-        assert_eq!(flavor_of_image("localhost:5000/nginx"), Some(Flavor::Official));
-        assert_eq!(flavor_of_image("compose-doctor-test/nginx:1"), Some(Flavor::Official));
-        assert_eq!(flavor_of_image("nginxproxy/nginx-proxy:1.4"), Some(Flavor::Generated));
-        assert_eq!(flavor_of_image("jc21/nginx-proxy-manager:latest"), Some(Flavor::Generated));
-        assert_eq!(flavor_of_image("openresty/openresty:alpine"), Some(Flavor::OpenResty));
+        assert_eq!(
+            flavor_of_image("docker.io/library/nginx:latest"),
+            Some(Flavor::Official)
+        );
+        assert_eq!(
+            flavor_of_image("nginxinc/nginx-unprivileged:stable"),
+            Some(Flavor::Official)
+        );
+        assert_eq!(
+            flavor_of_image("localhost:5000/nginx"),
+            Some(Flavor::Official)
+        );
+        assert_eq!(
+            flavor_of_image("compose-doctor-test/nginx:1"),
+            Some(Flavor::Official)
+        );
+        assert_eq!(
+            flavor_of_image("nginxproxy/nginx-proxy:1.4"),
+            Some(Flavor::Generated)
+        );
+        assert_eq!(
+            flavor_of_image("jc21/nginx-proxy-manager:latest"),
+            Some(Flavor::Generated)
+        );
+        assert_eq!(
+            flavor_of_image("openresty/openresty:alpine"),
+            Some(Flavor::OpenResty)
+        );
         assert_eq!(flavor_of_image("bitnami/nginx:1.25"), Some(Flavor::Bitnami));
         assert_eq!(flavor_of_image("postgres:16"), None);
         assert_eq!(flavor_of_image("mongo"), None);

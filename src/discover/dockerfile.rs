@@ -69,10 +69,10 @@ fn logical_lines(text: &str) -> Vec<(u32, String)> {
 /// `["a", "b"]` (JSON form) or a shell-form string split on white space.
 fn args_of(rest: &str) -> (Vec<String>, bool) {
     let t = rest.trim();
-    if t.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<Vec<String>>(t) {
-            return (v, true);
-        }
+    if t.starts_with('[')
+        && let Ok(v) = serde_json::from_str::<Vec<String>>(t)
+    {
+        return (v, true);
     }
     (crate::discover::shell::split(t), false)
 }
@@ -103,14 +103,21 @@ pub fn parse(text: &str, file: &Path) -> Dockerfile {
                 args.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
             }
             "FROM" => {
-                let words: Vec<&str> = rest.split_whitespace().filter(|w| !w.starts_with("--")).collect();
+                let words: Vec<&str> = rest
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
                 let base = substitute(words.first().copied().unwrap_or(""), &args);
                 let name = match words.as_slice() {
                     [_, as_kw, n, ..] if as_kw.eq_ignore_ascii_case("as") => Some(n.to_string()),
                     _ => None,
                 };
                 // a stage built on an earlier stage inherits its files and settings
-                let parent = df.stages.iter().find(|s| s.name.as_deref() == Some(base.as_str())).cloned();
+                let parent = df
+                    .stages
+                    .iter()
+                    .find(|s| s.name.as_deref() == Some(base.as_str()))
+                    .cloned();
                 workdir = "/".into();
                 let mut st = Stage {
                     base: base.clone(),
@@ -173,8 +180,16 @@ pub fn parse(text: &str, file: &Path) -> Dockerfile {
                 let dest = if dest_raw.starts_with('/') {
                     dest_raw
                 } else {
-                    let d = format!("{}/{}", workdir.trim_end_matches('/'), dest_raw.trim_start_matches("./"));
-                    if dest_raw.ends_with('/') || dest_raw == "." { format!("{}/", d.trim_end_matches(['/', '.'])) } else { d }
+                    let d = format!(
+                        "{}/{}",
+                        workdir.trim_end_matches('/'),
+                        dest_raw.trim_start_matches("./")
+                    );
+                    if dest_raw.ends_with('/') || dest_raw == "." {
+                        format!("{}/", d.trim_end_matches(['/', '.']))
+                    } else {
+                        d
+                    }
                 };
                 df.stages.last_mut().unwrap().copies.push(Copy {
                     sources: paths,
@@ -195,12 +210,20 @@ pub fn parse(text: &str, file: &Path) -> Dockerfile {
             }
             "CMD" => {
                 let (v, json) = args_of(rest);
-                let v = if json { v } else { vec!["/bin/sh".into(), "-c".into(), rest.to_string()] };
+                let v = if json {
+                    v
+                } else {
+                    vec!["/bin/sh".into(), "-c".into(), rest.to_string()]
+                };
                 df.stages.last_mut().unwrap().cmd = Some((v, loc));
             }
             "ENTRYPOINT" => {
                 let (v, json) = args_of(rest);
-                let v = if json { v } else { vec!["/bin/sh".into(), "-c".into(), rest.to_string()] };
+                let v = if json {
+                    v
+                } else {
+                    vec!["/bin/sh".into(), "-c".into(), rest.to_string()]
+                };
                 let st = df.stages.last_mut().unwrap();
                 st.entrypoint = Some((v, loc));
                 // ENTRYPOINT resets CMD inherited from the base image
@@ -223,7 +246,13 @@ impl Dockerfile {
 
     /// Where a file at `path` in stage `stage` comes from on the host, following `COPY --from` across
     /// stages. Returns the host path inside `context` (file or directory).
-    pub fn host_source(&self, stage: &str, path: &str, context: &Path, depth: usize) -> Option<PathBuf> {
+    pub fn host_source(
+        &self,
+        stage: &str,
+        path: &str,
+        context: &Path,
+        depth: usize,
+    ) -> Option<PathBuf> {
         if depth > 8 {
             return None;
         }
@@ -237,7 +266,9 @@ impl Dockerfile {
             for src in &c.sources {
                 if let Some(p) = copy_maps(c, src, path, |s| self.is_dir_source(c, s, context)) {
                     return match &c.from {
-                        None => Some(context.join(p.trim_start_matches("./").trim_start_matches('/'))),
+                        None => {
+                            Some(context.join(p.trim_start_matches("./").trim_start_matches('/')))
+                        }
                         Some(f) => self.host_source(f, &p, context, depth + 1),
                     };
                 }
@@ -250,14 +281,23 @@ impl Dockerfile {
         match &c.from {
             None => context.join(src.trim_start_matches("./")).is_dir(),
             // inside another stage: a source without an extension is most likely a directory
-            Some(_) => src.ends_with('/') || src == "." || !src.rsplit('/').next().unwrap_or("").contains('.'),
+            Some(_) => {
+                src.ends_with('/')
+                    || src == "."
+                    || !src.rsplit('/').next().unwrap_or("").contains('.')
+            }
         }
     }
 }
 
 /// If `COPY src dest` puts something at container path `path`, the source path (relative to the context or
 /// to the other stage) that lands there.
-pub fn copy_maps(c: &Copy, src: &str, path: &str, src_is_dir: impl Fn(&str) -> bool) -> Option<String> {
+pub fn copy_maps(
+    c: &Copy,
+    src: &str,
+    path: &str,
+    src_is_dir: impl Fn(&str) -> bool,
+) -> Option<String> {
     let dest = c.dest.trim_end_matches('/');
     let dest_is_dir = c.dest.ends_with('/') || c.sources.len() > 1;
     if src_is_dir(src) {
@@ -267,7 +307,11 @@ pub fn copy_maps(c: &Copy, src: &str, path: &str, src_is_dir: impl Fn(&str) -> b
             return None;
         }
         let base = src.trim_end_matches('/');
-        return Some(format!("{}{}", if base == "." { "" } else { base }, rest).trim_start_matches('/').to_string());
+        return Some(
+            format!("{}{}", if base == "." { "" } else { base }, rest)
+                .trim_start_matches('/')
+                .to_string(),
+        );
     }
     let name = src.rsplit('/').next().unwrap_or(src);
     if dest_is_dir || crate::discover::is_known_dir(dest) {
@@ -291,8 +335,14 @@ mod tests {
         assert_eq!(st.copies[0].from.as_deref(), Some("build"));
         assert_eq!(st.copies[0].dest, "/etc/nginx/conf.d/default.conf");
         assert_eq!(st.copies[0].loc.line, 8);
-        assert_eq!(st.expose.iter().map(|e| e.0).collect::<Vec<_>>(), vec![80, 443]);
-        assert_eq!(st.cmd.as_ref().unwrap().0, vec!["nginx", "-g", "daemon off;"]);
+        assert_eq!(
+            st.expose.iter().map(|e| e.0).collect::<Vec<_>>(),
+            vec![80, 443]
+        );
+        assert_eq!(
+            st.cmd.as_ref().unwrap().0,
+            vec!["nginx", "-g", "daemon off;"]
+        );
         assert_eq!(df.stages[0].copies[0].dest, "/app/");
     }
 
@@ -304,7 +354,9 @@ mod tests {
         let text = "FROM node AS build\nWORKDIR /app\nCOPY . .\nFROM nginx\nCOPY --from=build /app/.nginx/nginx.conf /etc/nginx/conf.d/default.conf\n";
         let df = parse(text, Path::new("Dockerfile"));
         let i = (df.stages.len() - 1).to_string();
-        let p = df.host_source(&i, "/etc/nginx/conf.d/default.conf", &dir, 0).unwrap();
+        let p = df
+            .host_source(&i, "/etc/nginx/conf.d/default.conf", &dir, 0)
+            .unwrap();
         assert_eq!(p, dir.join(".nginx/nginx.conf"));
         let _ = std::fs::remove_dir_all(&dir);
     }

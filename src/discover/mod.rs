@@ -63,9 +63,15 @@ pub fn image_infos(project: &Project) -> BTreeMap<String, ImageInfo> {
                 .as_ref()
                 .map(|c| c.loc.clone())
                 .or_else(|| svc.entrypoint.as_ref().map(|e| e.loc.clone()))
-                .or_else(|| stage.and_then(|s| s.cmd.as_ref().or(s.entrypoint.as_ref())).map(|c| c.1.clone()));
+                .or_else(|| {
+                    stage
+                        .and_then(|s| s.cmd.as_ref().or(s.entrypoint.as_ref()))
+                        .map(|c| c.1.clone())
+                });
             let info = ImageInfo {
-                image: stage.map(|s| s.base.clone()).or_else(|| svc.image.as_ref().map(|i| i.value.clone())),
+                image: stage
+                    .map(|s| s.base.clone())
+                    .or_else(|| svc.image.as_ref().map(|i| i.value.clone())),
                 expose: stage.map(|s| s.expose.clone()).unwrap_or_default(),
                 argv,
                 argv_loc,
@@ -88,7 +94,10 @@ fn read_dockerfile(svc: &Service) -> Option<(Dockerfile, PathBuf, usize)> {
     };
     let df = dockerfile::parse(&text, &path);
     let idx = match &build.target {
-        Some(t) => df.stages.iter().position(|s| s.name.as_deref() == Some(t.as_str()))?,
+        Some(t) => df
+            .stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(t.as_str()))?,
         None => df.stages.len().checked_sub(1)?,
     };
     Some((df, context, idx))
@@ -113,24 +122,24 @@ fn effective_argv(svc: &Service, build: Option<&(Dockerfile, PathBuf, usize)>) -
 
 fn mentions_nginx(argv: &[String]) -> bool {
     argv.iter().any(|w| {
-        shell::split_commands(w)
-            .iter()
-            .any(|c| c.iter().any(|x| x == "nginx" || x.ends_with("/nginx") || x == "nginx-debug"))
+        shell::split_commands(w).iter().any(|c| {
+            c.iter()
+                .any(|x| x == "nginx" || x.ends_with("/nginx") || x == "nginx-debug")
+        })
     })
 }
 
 fn detect(svc: &Service) -> Option<Detected> {
     let build = read_dockerfile(svc);
-    if let Some(img) = &svc.image {
-        if svc.build.is_none() {
-            if let Some(f) = defaults::flavor_of_image(&img.value) {
-                return Some(Detected {
-                    flavor: Some(f),
-                    reason: format!("image `{}`", img.value),
-                    build: None,
-                });
-            }
-        }
+    if let Some(img) = &svc.image
+        && svc.build.is_none()
+        && let Some(f) = defaults::flavor_of_image(&img.value)
+    {
+        return Some(Detected {
+            flavor: Some(f),
+            reason: format!("image `{}`", img.value),
+            build: None,
+        });
     }
     if let Some((df, ctx, i)) = &build {
         let base = &df.stages[*i].base;
@@ -143,11 +152,21 @@ fn detect(svc: &Service) -> Option<Detected> {
         }
     }
     let argv = effective_argv(svc, build.as_ref());
-    let mounts_nginx = svc.volumes.iter().any(|m| m.target.starts_with("/etc/nginx"))
-        || svc.configs.iter().any(|c| c.target.starts_with("/etc/nginx"));
+    let mounts_nginx = svc
+        .volumes
+        .iter()
+        .any(|m| m.target.starts_with("/etc/nginx"))
+        || svc
+            .configs
+            .iter()
+            .any(|c| c.target.starts_with("/etc/nginx"));
     if mentions_nginx(&argv) || mounts_nginx {
         // an image we do not know that runs nginx or receives its configuration: assume the usual layout
-        let why = if mounts_nginx { "mounts files into /etc/nginx" } else { "its command runs nginx" };
+        let why = if mounts_nginx {
+            "mounts files into /etc/nginx"
+        } else {
+            "its command runs nginx"
+        };
         return Some(Detected {
             flavor: None,
             reason: why.to_string(),
@@ -157,7 +176,12 @@ fn detect(svc: &Service) -> Option<Detected> {
     None
 }
 
-fn origin_text(kind: &'static str, container_path: &str, host: Option<&Path>, origin: Option<&Location>) -> ConfigSource {
+fn origin_text(
+    kind: &'static str,
+    container_path: &str,
+    host: Option<&Path>,
+    origin: Option<&Location>,
+) -> ConfigSource {
     ConfigSource {
         kind,
         container_path: container_path.to_string(),
@@ -167,7 +191,10 @@ fn origin_text(kind: &'static str, container_path: &str, host: Option<&Path>, or
 }
 
 /// The environment nginx's entrypoint and `envsubst` see: the image's `ENV`, then the service's.
-fn environment(svc: &Service, build: Option<&(Dockerfile, PathBuf, usize)>) -> BTreeMap<String, String> {
+fn environment(
+    svc: &Service,
+    build: Option<&(Dockerfile, PathBuf, usize)>,
+) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     if let Some((df, _, i)) = build {
         for (k, v) in &df.stages[*i].env {
@@ -182,35 +209,14 @@ fn environment(svc: &Service, build: Option<&(Dockerfile, PathBuf, usize)>) -> B
     env
 }
 
-/// nginx's own variables that a blanket `envsubst` would wipe (names used as `$name` that the environment
-/// does not define).
+/// nginx's own variables that a blanket `envsubst` would wipe (referenced, and not in the environment).
 fn wiped_variables(text: &str, env: &BTreeMap<String, String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'$' {
-            let mut j = i + 1;
-            let braced = j < b.len() && b[j] == b'{';
-            if braced {
-                j += 1;
-            }
-            let start = j;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-                j += 1;
-            }
-            if j > start && !b[start].is_ascii_digit() {
-                let name = &text[start..j];
-                if !env.contains_key(name) && !out.iter().any(|n| n == name) {
-                    out.push(name.to_string());
-                }
-            }
-            i = j.max(i + 1);
-        } else {
-            i += 1;
-        }
-    }
-    out
+    let mut v: Vec<String> = nginx::envsubst::referenced_names(text)
+        .into_iter()
+        .filter(|n| !env.contains_key(n))
+        .collect();
+    v.dedup();
+    v
 }
 
 fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
@@ -237,20 +243,34 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
     }
 
     // 1. what the image holds
-    let known_image = det.flavor.is_some() || det.build.as_ref().is_some_and(|(df, _, i)| {
-        defaults::flavor_of_image(&df.stages[*i].base).is_some()
-    });
+    let known_image = det.flavor.is_some()
+        || det
+            .build
+            .as_ref()
+            .is_some_and(|(df, _, i)| defaults::flavor_of_image(&df.stages[*i].base).is_some());
     if let Some(main) = flavor.default_main() {
         let display = PathBuf::from(format!("<image default>{}", flavor.main_file()));
         vfs.add_inline(flavor.main_file(), display, main, Layer::Image, None);
         sources.push(origin_text("image-default", flavor.main_file(), None, None));
         for (name, text) in defaults::SHIPPED_FILES {
             let p = format!("{}/{}", flavor.conf_dir(), name);
-            vfs.add_inline(&p, PathBuf::from(format!("<image default>{p}")), *text, Layer::Image, None);
+            vfs.add_inline(
+                &p,
+                PathBuf::from(format!("<image default>{p}")),
+                *text,
+                Layer::Image,
+                None,
+            );
         }
         if flavor == Flavor::Official {
             let p = "/etc/nginx/conf.d/default.conf";
-            vfs.add_inline(p, PathBuf::from(format!("<image default>{p}")), defaults::OFFICIAL_DEFAULT_CONF, Layer::Image, None);
+            vfs.add_inline(
+                p,
+                PathBuf::from(format!("<image default>{p}")),
+                defaults::OFFICIAL_DEFAULT_CONF,
+                Layer::Image,
+                None,
+            );
             sources.push(origin_text("image-default", p, None, None));
         }
     }
@@ -270,11 +290,11 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                         (df.host_source(stage_ref, src, ctx, 0), dest)
                     }
                 };
-                if let Some(h) = host {
-                    if h.exists() {
-                        vfs.add_host(&dest, &h, Layer::Image, Some(c.loc.clone()));
-                        sources.push(origin_text("copy", &dest, Some(&h), Some(&c.loc)));
-                    }
+                if let Some(h) = host
+                    && h.exists()
+                {
+                    vfs.add_host(&dest, &h, Layer::Image, Some(c.loc.clone()));
+                    sources.push(origin_text("copy", &dest, Some(&h), Some(&c.loc)));
                 }
             }
         }
@@ -294,7 +314,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                         || m.target.ends_with(".template")
                         || m.target.starts_with(flavor.conf_dir());
                     if looks_config {
-                    problems.push(DeliveryProblem {
+                        problems.push(DeliveryProblem {
                         kind: DeliveryKind::MountSourceMissing,
                         message: format!(
                             "bind mount source `{}` does not exist{}",
@@ -316,7 +336,9 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                     }
                     vfs.add(
                         &m.target,
-                        nginx::Source::Opaque { display: format!("missing bind source {}", host.display()) },
+                        nginx::Source::Opaque {
+                            display: format!("missing bind source {}", host.display()),
+                        },
                         Layer::Mount,
                         Some(m.loc.clone()),
                     );
@@ -324,7 +346,9 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
             }
             MountKind::Tmpfs => vfs.add(
                 &m.target,
-                nginx::Source::Opaque { display: "tmpfs".into() },
+                nginx::Source::Opaque {
+                    display: "tmpfs".into(),
+                },
                 Layer::Mount,
                 Some(m.loc.clone()),
             ),
@@ -336,7 +360,10 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
         let Some(def) = project.configs.get(&c.source) else {
             problems.push(DeliveryProblem {
                 kind: DeliveryKind::ConfigFileMissing,
-                message: format!("config `{}` is not defined in the top-level `configs:`", c.source),
+                message: format!(
+                    "config `{}` is not defined in the top-level `configs:`",
+                    c.source
+                ),
                 help: "add it under `configs:` with `file:` or `content:`".into(),
                 loc: Some(c.loc.clone()),
             });
@@ -355,10 +382,23 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                 });
             }
         } else if let Some(text) = &def.content {
-            vfs.add_inline(&c.target, format!("<config {}>", c.source), text.as_str(), Layer::Mount, Some(c.loc.clone()));
+            vfs.add_inline(
+                &c.target,
+                format!("<config {}>", c.source),
+                text.as_str(),
+                Layer::Mount,
+                Some(c.loc.clone()),
+            );
             sources.push(origin_text("config", &c.target, None, Some(&c.loc)));
         } else {
-            vfs.add(&c.target, nginx::Source::Opaque { display: format!("config {}", c.source) }, Layer::Mount, Some(c.loc.clone()));
+            vfs.add(
+                &c.target,
+                nginx::Source::Opaque {
+                    display: format!("config {}", c.source),
+                },
+                Layer::Mount,
+                Some(c.loc.clone()),
+            );
         }
     }
 
@@ -366,20 +406,39 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
     let env = environment(svc, det.build.as_ref());
     let argv = effective_argv(svc, det.build.as_ref());
     let entrypoint_overridden = svc.entrypoint.is_some()
-        || det.build.as_ref().is_some_and(|(df, _, i)| df.stages[*i].entrypoint.is_some());
-    let runs_nginx_directly = argv.first().map(|w| w == "nginx" || w == "nginx-debug").unwrap_or(true);
+        || det
+            .build
+            .as_ref()
+            .is_some_and(|(df, _, i)| df.stages[*i].entrypoint.is_some());
+    let runs_nginx_directly = argv
+        .first()
+        .map(|w| w == "nginx" || w == "nginx-debug")
+        .unwrap_or(true);
     if flavor == Flavor::Official && known_image && !entrypoint_overridden && runs_nginx_directly {
         render_templates(&mut vfs, &mut sources, &mut problems, &env);
     }
     for script in scripts_of(&argv, &vfs) {
         for e in shell::find_envsubst(&script.text) {
-            render_envsubst(&mut vfs, &mut sources, &mut problems, &env, &e, script.loc.as_ref());
+            render_envsubst(
+                &mut vfs,
+                &mut sources,
+                &mut problems,
+                &env,
+                &e,
+                script.loc.as_ref(),
+            );
         }
     }
 
     // 4. the entry file and the parse
     let entry = config_flag(&argv).unwrap_or_else(|| flavor.main_file().to_string());
-    let config = if vfs.get(&entry).is_none() && !known_image && !vfs.entries().iter().any(|e| e.layer == Layer::Mount && entry.starts_with(&e.container_path)) {
+    let config = if vfs.get(&entry).is_none()
+        && !known_image
+        && !vfs
+            .entries()
+            .iter()
+            .any(|e| e.layer == Layer::Mount && entry.starts_with(&e.container_path))
+    {
         ProxyConfig::NotFound {
             reason: format!("`{entry}` is not provided by a mount or a Dockerfile the project builds"),
             hint: "if the image bakes its own configuration, mount it or build the image from a Dockerfile in the \
@@ -415,14 +474,14 @@ fn copy_dest(dest: &str, src: &str, src_is_dir: bool, nsources: usize) -> String
 
 /// `-c FILE` given to nginx.
 fn config_flag(argv: &[String]) -> Option<String> {
-    for cmd in argv.iter().flat_map(|w| shell::split_commands(w)) {
-        if let Some(p) = cmd.iter().position(|x| x == "nginx" || x.ends_with("/nginx")) {
-            let mut it = cmd[p + 1..].iter();
-            while let Some(w) = it.next() {
-                if w == "-c" {
-                    return it.next().cloned();
-                }
-            }
+    let words: Vec<String> = argv.iter().flat_map(|w| shell::split(w)).collect();
+    let start = words
+        .iter()
+        .position(|x| x == "nginx" || x.ends_with("/nginx") || x == "nginx-debug")?;
+    let mut it = words[start + 1..].iter();
+    while let Some(w) = it.next() {
+        if w == "-c" {
+            return it.next().cloned();
         }
     }
     None
@@ -436,21 +495,31 @@ struct Script {
 /// Shell text the container runs at start: `sh -c '...'` arguments, and scripts it executes that the project
 /// provides (copied by the Dockerfile or mounted).
 fn scripts_of(argv: &[String], vfs: &Vfs) -> Vec<Script> {
-    let mut out = vec![Script { text: argv.join(" "), loc: None }];
+    let mut out = vec![Script {
+        text: argv.join(" "),
+        loc: None,
+    }];
     for w in argv {
         if w.contains(char::is_whitespace) {
-            out.push(Script { text: w.clone(), loc: None });
+            out.push(Script {
+                text: w.clone(),
+                loc: None,
+            });
         }
     }
     let mut seen = std::collections::BTreeSet::new();
     for w in argv.iter().flat_map(|w| shell::split(w)) {
-        if (w.starts_with('/') || w.starts_with("./")) && (w.ends_with(".sh") || !w.contains('.')) && seen.insert(w.clone()) {
-            if let Some(f) = vfs.get(&w) {
-                if let Ok(text) = f.read(1024 * 1024) {
-                    let loc = Location::new(crate::span::path_arc(&f.host_path), 1, 1);
-                    out.push(Script { text: text.to_string(), loc: Some(loc) });
-                }
-            }
+        if (w.starts_with('/') || w.starts_with("./"))
+            && (w.ends_with(".sh") || !w.contains('.'))
+            && seen.insert(w.clone())
+            && let Some(f) = vfs.get(&w)
+            && let Ok(text) = f.read(1024 * 1024)
+        {
+            let loc = Location::new(crate::span::path_arc(&f.host_path), 1, 1);
+            out.push(Script {
+                text: text.to_string(),
+                loc: Some(loc),
+            });
         }
     }
     out
@@ -464,7 +533,9 @@ fn render_envsubst(
     e: &shell::Envsubst,
     loc: Option<&Location>,
 ) {
-    let (Some(input), Some(output)) = (&e.input, &e.output) else { return };
+    let (Some(input), Some(output)) = (&e.input, &e.output) else {
+        return;
+    };
     if !output.contains("nginx") && !output.ends_with(".conf") {
         return;
     }
@@ -477,8 +548,10 @@ fn render_envsubst(
         });
         return;
     };
-    let Ok(text) = found.read(MAX_FILE_BYTES) else { return };
-    let only: Option<Vec<String>> = e.format.as_deref().map(nginx::envsubst::parse_shell_format);
+    let Ok(text) = found.read(MAX_FILE_BYTES) else {
+        return;
+    };
+    let only: Option<Vec<String>> = e.format.as_deref().map(nginx::envsubst::shell_format_names);
     if only.is_none() {
         let wiped = wiped_variables(&text, env);
         if !wiped.is_empty() {
@@ -496,17 +569,42 @@ fn render_envsubst(
         }
     }
     let rendered = nginx::envsubst::envsubst(&text, env, only.as_deref());
-    sources.push(origin_text("envsubst", output, Some(&found.host_path), found.origin.as_ref()));
+    sources.push(origin_text(
+        "envsubst",
+        output,
+        Some(&found.host_path),
+        found.origin.as_ref(),
+    ));
     // locations point at the template the user edits; envsubst keeps its lines where they were
-    vfs.add_inline(output, found.host_path.clone(), rendered, Layer::Runtime, found.origin.clone());
+    vfs.add_inline(
+        output,
+        found.host_path.clone(),
+        rendered,
+        Layer::Runtime,
+        found.origin.clone(),
+    );
 }
 
 /// The official image's entrypoint renders `$NGINX_ENVSUBST_TEMPLATE_DIR/**/*$NGINX_ENVSUBST_TEMPLATE_SUFFIX`
 /// into `$NGINX_ENVSUBST_OUTPUT_DIR`, replacing only variables defined in the environment.
-fn render_templates(vfs: &mut Vfs, sources: &mut Vec<ConfigSource>, _problems: &mut [DeliveryProblem], env: &BTreeMap<String, String>) {
-    let dir = env.get("NGINX_ENVSUBST_TEMPLATE_DIR").map(String::as_str).unwrap_or("/etc/nginx/templates");
-    let suffix = env.get("NGINX_ENVSUBST_TEMPLATE_SUFFIX").map(String::as_str).unwrap_or(".template");
-    let out_dir = env.get("NGINX_ENVSUBST_OUTPUT_DIR").map(String::as_str).unwrap_or("/etc/nginx/conf.d");
+fn render_templates(
+    vfs: &mut Vfs,
+    sources: &mut Vec<ConfigSource>,
+    _problems: &mut [DeliveryProblem],
+    env: &BTreeMap<String, String>,
+) {
+    let dir = env
+        .get("NGINX_ENVSUBST_TEMPLATE_DIR")
+        .map(String::as_str)
+        .unwrap_or("/etc/nginx/templates");
+    let suffix = env
+        .get("NGINX_ENVSUBST_TEMPLATE_SUFFIX")
+        .map(String::as_str)
+        .unwrap_or(".template");
+    let out_dir = env
+        .get("NGINX_ENVSUBST_OUTPUT_DIR")
+        .map(String::as_str)
+        .unwrap_or("/etc/nginx/conf.d");
     let filter = env.get("NGINX_ENVSUBST_FILTER").map(String::as_str);
     let dir = nginx::normalize(dir);
     let mut files = Vec::new();
@@ -514,13 +612,35 @@ fn render_templates(vfs: &mut Vfs, sources: &mut Vec<ConfigSource>, _problems: &
         files.extend(vfs.glob(&format!("{dir}/{depth}{suffix}")));
     }
     for path in files {
-        let Some(found) = vfs.get(&path) else { continue };
-        let Ok(text) = found.read(MAX_FILE_BYTES) else { continue };
-        let rel = path.strip_prefix(&dir).unwrap_or(&path).trim_start_matches('/');
-        let out = format!("{}/{}", out_dir.trim_end_matches('/'), rel.strip_suffix(suffix).unwrap_or(rel));
+        let Some(found) = vfs.get(&path) else {
+            continue;
+        };
+        let Ok(text) = found.read(MAX_FILE_BYTES) else {
+            continue;
+        };
+        let rel = path
+            .strip_prefix(&dir)
+            .unwrap_or(&path)
+            .trim_start_matches('/');
+        let out = format!(
+            "{}/{}",
+            out_dir.trim_end_matches('/'),
+            rel.strip_suffix(suffix).unwrap_or(rel)
+        );
         let rendered = nginx::envsubst::render_template(&text, env, filter);
-        sources.push(origin_text("template", &out, Some(&found.host_path), found.origin.as_ref()));
-        vfs.add_inline(&out, found.host_path.clone(), rendered, Layer::Runtime, found.origin.clone());
+        sources.push(origin_text(
+            "template",
+            &out,
+            Some(&found.host_path),
+            found.origin.as_ref(),
+        ));
+        vfs.add_inline(
+            &out,
+            found.host_path.clone(),
+            rendered,
+            Layer::Runtime,
+            found.origin.clone(),
+        );
     }
 }
 
@@ -530,17 +650,33 @@ mod tests {
 
     #[test]
     fn copy_destinations() {
-        assert_eq!(copy_dest("/etc/nginx/conf.d/default.conf", "conf", false, 1), "/etc/nginx/conf.d/default.conf");
-        assert_eq!(copy_dest("/etc/nginx/conf.d", "nginx.conf", false, 1), "/etc/nginx/conf.d/nginx.conf");
-        assert_eq!(copy_dest("/etc/nginx/conf.d/", "nginx/app.conf", false, 1), "/etc/nginx/conf.d/app.conf");
+        assert_eq!(
+            copy_dest("/etc/nginx/conf.d/default.conf", "conf", false, 1),
+            "/etc/nginx/conf.d/default.conf"
+        );
+        assert_eq!(
+            copy_dest("/etc/nginx/conf.d", "nginx.conf", false, 1),
+            "/etc/nginx/conf.d/nginx.conf"
+        );
+        assert_eq!(
+            copy_dest("/etc/nginx/conf.d/", "nginx/app.conf", false, 1),
+            "/etc/nginx/conf.d/app.conf"
+        );
         assert_eq!(copy_dest("/etc/nginx/", "conf", true, 1), "/etc/nginx");
     }
 
     #[test]
     fn nginx_flags() {
         let argv: Vec<String> = vec!["nginx".into(), "-c".into(), "/etc/nginx/custom.conf".into()];
-        assert_eq!(config_flag(&argv).as_deref(), Some("/etc/nginx/custom.conf"));
-        assert!(mentions_nginx(&["/bin/sh".into(), "-c".into(), "envsubst < a > b && exec nginx -g 'daemon off;'".into()]));
+        assert_eq!(
+            config_flag(&argv).as_deref(),
+            Some("/etc/nginx/custom.conf")
+        );
+        assert!(mentions_nginx(&[
+            "/bin/sh".into(),
+            "-c".into(),
+            "envsubst < a > b && exec nginx -g 'daemon off;'".into()
+        ]));
         assert!(!mentions_nginx(&["gunicorn".into(), "app:app".into()]));
     }
 

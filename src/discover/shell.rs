@@ -52,11 +52,11 @@ pub fn split_commands(s: &str) -> Vec<Vec<String>> {
                 }
             }
             '\\' => {
-                if let Some(n) = chars.next() {
-                    if n != '\n' {
-                        in_word = true;
-                        word.push(n);
-                    }
+                if let Some(n) = chars.next()
+                    && n != '\n'
+                {
+                    in_word = true;
+                    word.push(n);
                 }
             }
             '#' if !in_word => {
@@ -158,7 +158,10 @@ pub fn find_envsubst(script: &str) -> Vec<Envsubst> {
     let cmds = split_commands(script);
     let mut out = Vec::new();
     for (ci, words) in cmds.iter().enumerate() {
-        let Some(pos) = words.iter().position(|w| w == "envsubst" || w.ends_with("/envsubst")) else {
+        let Some(pos) = words
+            .iter()
+            .position(|w| w == "envsubst" || w.ends_with("/envsubst"))
+        else {
             continue;
         };
         let mut e = Envsubst {
@@ -182,7 +185,12 @@ pub fn find_envsubst(script: &str) -> Vec<Envsubst> {
         if e.input.is_none() && ci > 0 {
             // `cat file | envsubst`
             let prev = &cmds[ci - 1];
-            if prev.first().map(|w| w == "cat" || w.ends_with("/cat")).unwrap_or(false) && prev.len() == 2 {
+            if prev
+                .first()
+                .map(|w| w == "cat" || w.ends_with("/cat"))
+                .unwrap_or(false)
+                && prev.len() == 2
+            {
                 e.input = Some(prev[1].clone());
             }
         }
@@ -197,11 +205,17 @@ mod tests {
 
     #[test]
     fn splits_like_sh() {
-        assert_eq!(split(r#"nginx -g 'daemon off;'"#), vec!["nginx", "-g", "daemon off;"]);
+        assert_eq!(
+            split(r#"nginx -g 'daemon off;'"#),
+            vec!["nginx", "-g", "daemon off;"]
+        );
         assert_eq!(split(r#"a "b \"c\"" d\ e"#), vec!["a", "b \"c\"", "d e"]);
         assert_eq!(
             split_commands("envsubst < /tmp/a > /etc/b && nginx -g 'daemon off;'"),
-            vec![vec!["envsubst", "<", "/tmp/a", ">", "/etc/b"], vec!["nginx", "-g", "daemon off;"]]
+            vec![
+                vec!["envsubst", "<", "/tmp/a", ">", "/etc/b"],
+                vec!["nginx", "-g", "daemon off;"]
+            ]
         );
     }
 
@@ -219,7 +233,10 @@ mod tests {
             }]
         );
         let s = "#!/bin/sh\nenvsubst '$FLASK_SERVER_ADDR' < /tmp/default.conf > /etc/nginx/conf.d/default.conf\nnginx -g 'daemon off;'\n";
-        assert_eq!(find_envsubst(s)[0].format.as_deref(), Some("$FLASK_SERVER_ADDR"));
+        assert_eq!(
+            find_envsubst(s)[0].format.as_deref(),
+            Some("$FLASK_SERVER_ADDR")
+        );
         let s = "cat /t/x.tpl | envsubst '${A}' > /etc/nginx/nginx.conf";
         assert_eq!(find_envsubst(s)[0].input.as_deref(), Some("/t/x.tpl"));
     }

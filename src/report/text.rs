@@ -33,7 +33,9 @@ impl Sources {
                 if meta.len() > 64 * 1024 * 1024 {
                     return None;
                 }
-                std::fs::read(p).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
+                std::fs::read(p)
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
             })
             .as_deref()
     }
@@ -43,7 +45,11 @@ impl Sources {
 fn line_span(text: &str, loc: &Location) -> Option<(String, std::ops::Range<usize>)> {
     let line = text.lines().nth(loc.line.checked_sub(1)? as usize)?;
     let line = line.trim_end_matches('\r').to_string();
-    let start = line.char_indices().nth(loc.column.saturating_sub(1) as usize).map(|(i, _)| i).unwrap_or(0);
+    let start = line
+        .char_indices()
+        .nth(loc.column.saturating_sub(1) as usize)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
     let rest = &line[start..];
     // to the end of the directive on this line (`;` or `{`), else the end of the line
     let end = rest
@@ -66,34 +72,51 @@ fn level(s: Severity) -> Level<'static> {
 fn render_finding(f: &Finding, sources: &mut Sources, renderer: &Renderer) -> String {
     let title = format!("{} [{}]", f.message, f.rule.name);
     let mut snippets: Vec<(Location, String, std::ops::Range<usize>, Option<String>)> = Vec::new();
-    if let Some(l) = &f.location {
-        if let Some((line, span)) = sources.get(&l.file).and_then(|t| line_span(t, l)) {
-            snippets.push((l.clone(), line, span, None));
-        }
+    if let Some(l) = &f.location
+        && let Some((line, span)) = sources.get(&l.file).and_then(|t| line_span(t, l))
+    {
+        snippets.push((l.clone(), line, span, None));
     }
     for r in &f.related {
-        if let Some((line, span)) = sources.get(&r.location.file).and_then(|t| line_span(t, &r.location)) {
+        if let Some((line, span)) = sources
+            .get(&r.location.file)
+            .and_then(|t| line_span(t, &r.location))
+        {
             snippets.push((r.location.clone(), line, span, Some(r.message.clone())));
         }
     }
     let paths: Vec<String> = snippets.iter().map(|s| display_path(&s.0.file)).collect();
     let mut group = Group::with_title(level(f.severity).primary_title(&title).id(f.rule.code));
     for (i, (l, line, span, label)) in snippets.iter().enumerate() {
-        let kind = if label.is_none() { AnnotationKind::Primary } else { AnnotationKind::Context };
+        let kind = if label.is_none() {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
         let mut ann = kind.span(span.clone());
         if let Some(lb) = label {
             ann = ann.label(lb);
         }
-        group = group.element(Snippet::source(line.as_str()).line_start(l.line as usize).path(paths[i].as_str()).annotation(ann));
+        group = group.element(
+            Snippet::source(line.as_str())
+                .line_start(l.line as usize)
+                .path(paths[i].as_str())
+                .annotation(ann),
+        );
     }
     let mut groups = vec![group];
-    if f.location.is_some() && snippets.first().is_none_or(|s| s.3.is_some()) {
-        // the primary location has no readable source (a built-in default): name it
-        let at = format!("at {}", f.location.as_ref().unwrap());
-        groups.push(Group::with_title(Level::NOTE.secondary_title(at)));
+    if let Some(l) = &f.location {
+        if snippets.first().is_none_or(|s| s.3.is_some()) {
+            // the primary location has no readable source (a built-in default): name it
+            groups.push(Group::with_title(
+                Level::NOTE.secondary_title(format!("at {l}")),
+            ));
+        }
     }
     if !f.help.is_empty() {
-        groups.push(Group::with_title(Level::HELP.secondary_title(f.help.as_str())));
+        groups.push(Group::with_title(
+            Level::HELP.secondary_title(f.help.as_str()),
+        ));
     }
     let mut out = renderer.render(&groups);
     let _ = write!(out, "\n  = see: compose-doctor explain {}\n", f.rule.code);
@@ -129,13 +152,25 @@ pub fn routes_table(analysis: &Analysis, color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_HORIZONTAL_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["PROXY", "CONFIG", "DIRECTIVE", "TARGET", "SERVICE", "VERDICT"]);
+        .set_header(vec![
+            "PROXY",
+            "CONFIG",
+            "DIRECTIVE",
+            "TARGET",
+            "SERVICE",
+            "VERDICT",
+        ]);
     if !color {
         t.force_no_tty();
     }
     for r in &analysis.routes {
         let target = match r.target.effective_port() {
-            Some(p) if !matches!(r.target.host, crate::nginx::Host::Unix(_) | crate::nginx::Host::Dynamic(_)) => {
+            Some(p)
+                if !matches!(
+                    r.target.host,
+                    crate::nginx::Host::Unix(_) | crate::nginx::Host::Dynamic(_)
+                ) =>
+            {
                 format!("{}:{p}", host_text(&r.target.host))
             }
             _ => host_text(&r.target.host),
@@ -146,7 +181,11 @@ pub fn routes_table(analysis: &Analysis, color: bool) -> String {
         };
         t.add_row(vec![
             Cell::new(&r.proxy),
-            Cell::new(format!("{}:{}", display_path(&r.target.loc.file), r.target.loc.line)),
+            Cell::new(format!(
+                "{}:{}",
+                display_path(&r.target.loc.file),
+                r.target.loc.line
+            )),
             Cell::new(directive),
             Cell::new(target),
             Cell::new(r.service.as_deref().unwrap_or("-")),
@@ -161,7 +200,12 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
     let project = &facts.project;
     let files: Vec<String> = project.files.iter().map(|f| display_path(f)).collect();
     if !opts.quiet {
-        let _ = writeln!(out, "compose-doctor: project `{}` ({}), {mode} check", project.name, files.join(", "));
+        let _ = writeln!(
+            out,
+            "compose-doctor: project `{}` ({}), {mode} check",
+            project.name,
+            files.join(", ")
+        );
         for p in &facts.proxies {
             match &p.config {
                 ProxyConfig::Loaded { config, targets } => {
@@ -176,17 +220,29 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
                     );
                     if opts.verbose {
                         for f in &config.files {
-                            let _ = writeln!(out, "    {} <- {}", f.container_path, display_path(&f.host_path));
+                            let _ = writeln!(
+                                out,
+                                "    {} <- {}",
+                                f.container_path,
+                                display_path(&f.host_path)
+                            );
                         }
                     }
                 }
                 ProxyConfig::NotFound { reason, .. } => {
-                    let _ = writeln!(out, "  nginx service `{}` ({}): configuration not found: {reason}", p.service, p.reason);
+                    let _ = writeln!(
+                        out,
+                        "  nginx service `{}` ({}): configuration not found: {reason}",
+                        p.service, p.reason
+                    );
                 }
             }
         }
         if facts.proxies.is_empty() {
-            let _ = writeln!(out, "  no service runs nginx (by image, Dockerfile, command or mounts into /etc/nginx)");
+            let _ = writeln!(
+                out,
+                "  no service runs nginx (by image, Dockerfile, command or mounts into /etc/nginx)"
+            );
         }
         for w in &project.warnings {
             match &w.location {
@@ -204,15 +260,28 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
             out.push('\n');
             if opts.verbose {
                 for r in &analysis.routes {
-                    let _ = writeln!(out, "  {} -> {}: {}", r.proxy, r.target.raw, r.notes.join("; "));
+                    let _ = writeln!(
+                        out,
+                        "  {} -> {}: {}",
+                        r.proxy,
+                        r.target.raw,
+                        r.notes.join("; ")
+                    );
                 }
             }
         }
         out.push('\n');
     }
-    let renderer = if opts.color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if opts.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut sources = Sources::default();
-    let (shown, infos): (Vec<&Finding>, Vec<&Finding>) = analysis.findings.iter().partition(|f| f.severity != Severity::Info);
+    let (shown, infos): (Vec<&Finding>, Vec<&Finding>) = analysis
+        .findings
+        .iter()
+        .partition(|f| f.severity != Severity::Info);
     for f in shown {
         out.push_str(&render_finding(f, &mut sources, &renderer));
         out.push('\n');
@@ -226,7 +295,11 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
         } else {
             let _ = writeln!(out, "info ({}; -v shows them in full):", infos.len());
             for f in infos {
-                let at = f.location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+                let at = f
+                    .location
+                    .as_ref()
+                    .map(|l| format!("{l}: "))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "  {at}{} [{}]", f.message, f.rule.name);
             }
             out.push('\n');
