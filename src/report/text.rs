@@ -105,13 +105,13 @@ fn render_finding(f: &Finding, sources: &mut Sources, renderer: &Renderer) -> St
         );
     }
     let mut groups = vec![group];
-    if let Some(l) = &f.location {
-        if snippets.first().is_none_or(|s| s.3.is_some()) {
-            // the primary location has no readable source (a built-in default): name it
-            groups.push(Group::with_title(
-                Level::NOTE.secondary_title(format!("at {l}")),
-            ));
-        }
+    // the primary location has no readable source (a built-in default): name it
+    if let Some(l) = &f.location
+        && snippets.first().is_none_or(|s| s.3.is_some())
+    {
+        groups.push(Group::with_title(
+            Level::NOTE.secondary_title(format!("at {l}")),
+        ));
     }
     if !f.help.is_empty() {
         groups.push(Group::with_title(
