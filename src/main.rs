@@ -124,7 +124,19 @@ fn check(args: &CheckArgs) -> ExitCode {
             print_out(&report::text::render(&facts, &analysis, mode, opts));
         }
     }
-    if analysis.count(checks::Severity::Error) > 0 {
+    // a configuration that could not be read or parsed leaves routes unchecked: the job is not done
+    let unparsed = facts.proxies.iter().filter_map(|p| p.loaded()).any(|c| {
+        c.problems.iter().any(|p| {
+            use compose_doctor::nginx::ProblemKind::*;
+            matches!(p.kind, Syntax | IncludeCycle | Unreadable)
+        })
+    });
+    if unparsed {
+        eprintln!(
+            "error: part of the nginx configuration could not be read or parsed; its routes were not checked"
+        );
+        ExitCode::from(EXIT_TROUBLE)
+    } else if analysis.count(checks::Severity::Error) > 0 {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS

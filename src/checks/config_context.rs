@@ -7,10 +7,12 @@ pub static RULE: Rule = Rule {
     name: "config-context",
     category: "config-error",
     severity: Severity::Error,
-    summary: "A directive in a place nginx does not allow it (e.g. `http {}` inside conf.d)",
+    summary: "A directive nginx rejects at start: in a place it is not allowed (e.g. `http {}` inside conf.d), or with invalid arguments",
     doc: "## What it checks
 Each directive in the context nginx allows: `http`, `events` and `stream` only at the top of the main file,
-`server` inside `http`/`stream`, `location` inside `server`, `proxy_pass` inside `location`. The usual mistake is
+`server` inside `http`/`stream`, `location` inside `server`, `proxy_pass` inside `location`; and arguments nginx
+rejects when it starts (a wrong number of arguments, an `upstream` block named with a port in `proxy_pass`, the
+same `upstream` defined twice). The usual mistake is
 a complete `nginx.conf` (with `events {}` and `http {}`) mounted into `/etc/nginx/conf.d/`, which the image's
 main file already includes *inside* `http {}`.
 
@@ -33,7 +35,7 @@ pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     for p in cfg
         .problems
         .iter()
-        .filter(|p| p.kind == ProblemKind::Context)
+        .filter(|p| matches!(p.kind, ProblemKind::Context | ProblemKind::Invalid))
     {
         let mut f = Finding::new(
             &RULE,

@@ -45,6 +45,10 @@ impl Sources {
 fn line_span(text: &str, loc: &Location) -> Option<(String, std::ops::Range<usize>)> {
     let line = text.lines().nth(loc.line.checked_sub(1)? as usize)?;
     let line = line.trim_end_matches('\r').to_string();
+    // binary garbage makes no useful snippet
+    if line.chars().any(|c| c.is_control() && c != '\t') || line.contains('\u{FFFD}') {
+        return None;
+    }
     let start = line
         .char_indices()
         .nth(loc.column.saturating_sub(1) as usize)
