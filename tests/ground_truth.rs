@@ -15,7 +15,7 @@ use support::{Example, Real};
 fn ground_truth(name: &str) {
     let example = Example::load(name);
     if let Some(reason) = &example.norun {
-        eprintln!("{name}: not run ({reason})");
+        support::say(&format!("ground truth {name}: not run ({reason})"));
         return;
     }
     if !support::docker_or_skip() {
@@ -75,12 +75,12 @@ fn ground_truth(name: &str) {
     }
     let project = running.project().to_string();
     let teardown = running.down();
-    eprintln!(
+    support::say(&format!(
         "ground truth {name}: up {:.1}s, total {:.1}s ({project}): {}",
         up_time.as_secs_f64(),
         start.elapsed().as_secs_f64(),
         measured.join(", ")
-    );
+    ));
     assert!(
         failures.is_empty(),
         "{name}: {} problem(s):\n{}",

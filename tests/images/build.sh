@@ -17,6 +17,11 @@ BUSYBOX_IMAGE=compose-doctor-test/busybox:1
 NGINX_BIN=/usr/sbin/nginx
 SCRIPT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 
+# Build contexts to remove on exit, whatever happens.
+CONTEXTS=()
+cleanup() { [ ${#CONTEXTS[@]} -eq 0 ] || rm -rf "${CONTEXTS[@]}"; }
+trap cleanup EXIT
+
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -179,24 +184,29 @@ DOCKERFILE
 }
 
 build_image() { # build_image IMAGE CONTEXT_FN
-    local image=$1 fill=$2 ctx tmp_tag
+    local image=$1 fill=$2 ctx tmp_tag old_id
     if [ "$(image_recipe "$image")" = "$RECIPE" ]; then
         echo "up to date $image"
         return 0
     fi
     ctx=$(mktemp -d "${TMPDIR:-/tmp}/cdt-image.XXXXXX")
+    CONTEXTS+=("$ctx")
     "$fill" "$ctx"
     tmp_tag="${image%%:*}:build-$$-$RANDOM"
     log "building $image"
     if ! DOCKER_BUILDKIT=0 docker build -q --rm --force-rm -t "$tmp_tag" "$ctx" >/dev/null 2>"$ctx/build.err"; then
         cat "$ctx/build.err" >&2
         docker image rm "$tmp_tag" >/dev/null 2>&1 || true
-        rm -rf "$ctx"
         die "docker build of $image failed"
     fi
     rm -rf "$ctx"
+    old_id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
     docker tag "$tmp_tag" "$image"
     docker image rm "$tmp_tag" >/dev/null 2>&1 || true
+    # The image this one replaces (an older recipe), unless a container still uses it.
+    if [ -n "$old_id" ] && [ "$old_id" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+        docker image rm "$old_id" >/dev/null 2>&1 || true
+    fi
     echo "built $image"
 }
 

@@ -63,6 +63,13 @@ pub fn example_names() -> Vec<String> {
     names
 }
 
+/// Writes a line to the test process's stderr even when the test harness captures output (the
+/// print macros are captured, a direct write is not): skip notices and timings must be seen.
+pub fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running external commands with a timeout
 
@@ -188,9 +195,14 @@ fn docker_status() -> &'static Result<String, String> {
             Duration::from_secs(20),
         );
         if !v.success() || v.stdout.trim().is_empty() {
+            let why = v
+                .stderr
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no answer");
             return Err(format!(
                 "the Docker daemon is not reachable ({})",
-                v.to_string().trim()
+                why.trim()
             ));
         }
         if compose_cli_detect().is_none() {
@@ -212,9 +224,9 @@ pub fn docker_or_skip() -> bool {
                 panic!("{why}, and {REQUIRE_DOCKER_ENV}=1 requires Docker for the live tests");
             }
             REPORTED.get_or_init(|| {
-                eprintln!(
+                say(&format!(
                     "SKIPPING live Docker tests: {why}. Set {REQUIRE_DOCKER_ENV}=1 to make this a failure."
-                );
+                ));
             });
             false
         }
@@ -303,7 +315,9 @@ fn sweep_dead_projects() {
         if Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        eprintln!("removing leftovers of dead test project {project}");
+        say(&format!(
+            "removing leftovers of dead test project {project}"
+        ));
         remove_project_resources(&project);
     }
 }
