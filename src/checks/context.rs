@@ -73,6 +73,33 @@ fn upstream_names(dirs: &[Directive], out: &mut Vec<String>) {
     }
 }
 
+/// The ports an nginx configuration listens on, each with whether it speaks TLS (`listen 443 ssl`).
+pub fn listen_ports(cfg: &crate::nginx::Config) -> Vec<(u16, bool)> {
+    fn walk(dirs: &[Directive], out: &mut Vec<(u16, bool)>) {
+        for d in dirs {
+            if d.name == "listen"
+                && let Some(a) = d.args.first()
+            {
+                let v = a.value.as_str();
+                let ssl = d.args.iter().skip(1).any(|x| x.value == "ssl");
+                let port = v.rsplit_once(':').map(|x| x.1).unwrap_or(v);
+                if let Ok(p) = port.parse() {
+                    out.push((p, ssl));
+                } else if !v.starts_with("unix:") && !v.contains(':') {
+                    // `listen 127.0.0.1;` or a name: port 80
+                    out.push((80, ssl));
+                }
+            }
+            if let Some(b) = &d.block {
+                walk(b, out);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(&cfg.directives, &mut v);
+    v
+}
+
 impl<'a> RouteCtx<'a> {
     pub fn new(ctx: &'a Ctx<'a>, proxy: &'a Proxy, target: &'a Target) -> Self {
         let project = ctx.project;
@@ -129,33 +156,13 @@ impl<'a> RouteCtx<'a> {
 
     /// Ports nginx itself listens on (`listen` in any server block of this configuration).
     pub fn nginx_listens(&self) -> Vec<u16> {
-        fn walk(dirs: &[Directive], out: &mut Vec<u16>) {
-            for d in dirs {
-                if d.name == "listen"
-                    && let Some(a) = d.args.first()
-                {
-                    let v = a.value.as_str();
-                    let port = v.rsplit_once(':').map(|x| x.1).unwrap_or(v);
-                    if let Ok(p) = port.parse() {
-                        out.push(p);
-                    } else if !v.starts_with("unix:")
-                        && !v.contains(':')
-                        && v.parse::<u16>().is_err()
-                    {
-                        // `listen 127.0.0.1;` or a name: port 80
-                        out.push(80);
-                    }
-                }
-                if let Some(b) = &d.block {
-                    walk(b, out);
-                }
-            }
-        }
-        let mut v = Vec::new();
-        if let Some(cfg) = self.proxy.loaded() {
-            walk(&cfg.directives, &mut v);
-        }
-        v
+        self.proxy
+            .loaded()
+            .map(listen_ports)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
     }
 
     /// The compose service this route reaches, if any.

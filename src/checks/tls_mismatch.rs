@@ -11,7 +11,8 @@ pub static RULE: Rule = Rule {
     doc: "## What it checks
 The scheme of `proxy_pass`/`grpc_pass` against what is known of the upstream: `https://` (or `grpcs://`) to port
 80 or to a server whose command speaks plain HTTP (`gunicorn` without certificates, `httpd`, `uvicorn` without
-`--ssl-keyfile`, ...), and `http://` to port 443.
+`--ssl-keyfile`, ...), and `http://` to port 443. When the upstream is itself an nginx service of the project,
+its `listen ... ssl` lines decide.
 
 ## Why it breaks
 nginx starts a TLS handshake and gets an HTTP answer: `SSL_do_handshake() failed (SSL: error:...:wrong version
@@ -44,6 +45,43 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         .as_deref()
         .and_then(|s| rc.ctx.image(s))
         .and_then(speaks);
+    // an upstream that is itself an nginx service of the project: its `listen` lines decide
+    let upstream_listen = service.as_deref().and_then(|s| {
+        let p = rc.ctx.facts.proxies.iter().find(|p| p.service == s)?;
+        super::context::listen_ports(p.loaded()?)
+            .into_iter()
+            .find(|(lp, _)| *lp == port)
+    });
+    if let Some((_, ssl)) = upstream_listen {
+        let svc = service.as_deref().unwrap_or("?");
+        if tls && !ssl {
+            out.push(
+                Finding::new(
+                    &RULE,
+                    format!(
+                        "`{}` starts a TLS handshake, but nginx in `{svc}` listens on {port} without `ssl`",
+                        t.raw
+                    ),
+                    format!("use `http://` for port {port}"),
+                )
+                .at(Some(t.loc.clone())),
+            );
+        } else if !tls && ssl && matches!(scheme, "http" | "grpc") {
+            out.push(
+                Finding::new(
+                    &RULE,
+                    format!(
+                        "`{}` sends plain HTTP, but nginx in `{svc}` listens on {port} with `ssl` (it answers \
+                         400 \"The plain HTTP request was sent to HTTPS port\")",
+                        t.raw
+                    ),
+                    format!("use `{scheme}s://` for port {port}"),
+                )
+                .at(Some(t.loc.clone())),
+            );
+        }
+        return;
+    }
     if tls {
         let why = match (&known, port) {
             (Some((Speaks::PlainHttp, why)), _) => Some(format!(

@@ -146,14 +146,22 @@ pub fn flavor_of_image(image: &str) -> Option<Flavor> {
     if repo.starts_with("bitnami/") && last.contains("nginx") {
         return Some(Flavor::Bitnami);
     }
-    if last == "nginx"
-        || last.starts_with("nginx-")
-        || last.ends_with("-nginx")
-        || last == "nginx-unprivileged"
-    {
+    // only the official image and its unprivileged twin; other `*nginx*` images may bake their own files
+    if last == "nginx" || last == "nginx-unprivileged" {
         return Some(Flavor::Official);
     }
     None
+}
+
+/// Any image whose name says nginx (or OpenResty): it probably runs nginx, layout unknown.
+pub fn looks_like_nginx(image: &str) -> bool {
+    let repo = image
+        .split('@')
+        .next()
+        .unwrap_or(image)
+        .to_ascii_lowercase();
+    let last = repo.rsplit('/').next().unwrap_or(&repo);
+    last.contains("nginx") || last.contains("openresty")
 }
 
 #[cfg(test)]
@@ -194,6 +202,9 @@ mod tests {
         );
         assert_eq!(flavor_of_image("bitnami/nginx:1.25"), Some(Flavor::Bitnami));
         assert_eq!(flavor_of_image("postgres:16"), None);
+        assert_eq!(flavor_of_image("mycompany/nginx-baked:3"), None);
+        assert!(looks_like_nginx("mycompany/nginx-baked:3"));
+        assert!(!looks_like_nginx("postgres"));
         assert_eq!(flavor_of_image("mongo"), None);
     }
 }

@@ -160,16 +160,27 @@ fn detect(svc: &Service) -> Option<Detected> {
             .configs
             .iter()
             .any(|c| c.target.starts_with("/etc/nginx"));
-    if mentions_nginx(&argv) || mounts_nginx {
-        // an image we do not know that runs nginx or receives its configuration: assume the usual layout
-        let why = if mounts_nginx {
-            "mounts files into /etc/nginx"
-        } else {
-            "its command runs nginx"
+    let named_nginx = svc
+        .image
+        .as_ref()
+        .is_some_and(|i| defaults::looks_like_nginx(&i.value))
+        || build
+            .as_ref()
+            .is_some_and(|(df, _, i)| defaults::looks_like_nginx(&df.stages[*i].base));
+    if mentions_nginx(&argv) || mounts_nginx || named_nginx {
+        // an image we do not know that runs nginx or receives its configuration
+        let why = match (&svc.image, named_nginx, mounts_nginx) {
+            (Some(img), true, _) => format!(
+                "image `{}`, not one compose-doctor knows the files of",
+                img.value
+            ),
+            (None, true, _) => "built from an nginx image compose-doctor does not know".to_string(),
+            (_, _, true) => "mounts files into /etc/nginx".to_string(),
+            _ => "its command runs nginx".to_string(),
         };
         return Some(Detected {
             flavor: None,
-            reason: why.to_string(),
+            reason: why,
             build,
         });
     }
@@ -242,12 +253,37 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
         };
     }
 
-    // 1. what the image holds
-    let known_image = det.flavor.is_some()
-        || det
-            .build
-            .as_ref()
-            .is_some_and(|(df, _, i)| defaults::flavor_of_image(&df.stages[*i].base).is_some());
+    // 1. what the image holds. For an image we do not know, assume the official layout only when the
+    // project itself provides nginx configuration (mounts, configs, COPY into /etc/nginx).
+    let known_image = det.flavor.is_some();
+    let provides_config = svc
+        .volumes
+        .iter()
+        .any(|m| m.target.starts_with(flavor.conf_dir()))
+        || svc
+            .configs
+            .iter()
+            .any(|c| c.target.starts_with(flavor.conf_dir()))
+        || det.build.as_ref().is_some_and(|(df, _, i)| {
+            df.stages[*i]
+                .copies
+                .iter()
+                .any(|c| c.dest.starts_with(flavor.conf_dir()))
+        });
+    if !known_image && !provides_config {
+        return Proxy {
+            service: svc.name.clone(),
+            reason: det.reason,
+            config: ProxyConfig::NotFound {
+                reason: "the image is not one whose files compose-doctor knows, and the project mounts or copies no                          nginx configuration into it"
+                    .into(),
+                hint: "if the image bakes its own configuration, mount it from the project or build the image from a                        Dockerfile in the project, so that the files checked are the files nginx runs with"
+                    .into(),
+            },
+            sources,
+            delivery_problems: problems,
+        };
+    }
     if let Some(main) = flavor.default_main() {
         let display = PathBuf::from(format!("<image default>{}", flavor.main_file()));
         vfs.add_inline(flavor.main_file(), display, main, Layer::Image, None);
@@ -432,20 +468,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
 
     // 4. the entry file and the parse
     let entry = config_flag(&argv).unwrap_or_else(|| flavor.main_file().to_string());
-    let config = if vfs.get(&entry).is_none()
-        && !known_image
-        && !vfs
-            .entries()
-            .iter()
-            .any(|e| e.layer == Layer::Mount && entry.starts_with(&e.container_path))
-    {
-        ProxyConfig::NotFound {
-            reason: format!("`{entry}` is not provided by a mount or a Dockerfile the project builds"),
-            hint: "if the image bakes its own configuration, mount it or build the image from a Dockerfile in the \
-                   project so compose-doctor can read it"
-                .into(),
-        }
-    } else {
+    let config = {
         let config = nginx::load(&vfs, &entry);
         let targets = nginx::targets(&config);
         ProxyConfig::Loaded { config, targets }
