@@ -7,6 +7,7 @@ pub mod checks;
 pub mod compose;
 pub mod discover;
 pub mod error;
+pub mod live;
 pub mod model;
 pub mod nginx;
 pub mod report;
@@ -23,5 +24,6 @@ pub fn load_facts(opts: &compose::LoadOptions) -> error::Result<Facts> {
         project,
         proxies,
         images,
+        live: None,
     })
 }

@@ -13,6 +13,8 @@ pub struct Facts {
     pub proxies: Vec<Proxy>,
     /// Per enabled service: what its image and command are known to do.
     pub images: std::collections::BTreeMap<String, ImageInfo>,
+    /// What really runs, when a Docker daemon was asked (live mode).
+    pub live: Option<crate::live::LiveFacts>,
 }
 
 /// A compose service that runs nginx.

@@ -187,6 +187,7 @@ impl World {
             project,
             proxies: vec![proxy],
             images,
+            live: None,
         };
         run(&facts)
     }

@@ -1,0 +1,192 @@
+//! What really runs, as the Docker API (and the containers' network namespaces) show it. Filled by `docker`,
+//! read by the checks; every field that could not be read is `None` (unknown), never a guess.
+
+use serde::Serialize;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveFacts {
+    /// The engine answering (`docker version`).
+    pub engine: Engine,
+    /// The project's containers (by the compose labels), one-off containers excluded.
+    pub containers: Vec<LiveContainer>,
+    /// Networks any of those containers is attached to, plus the project's declared networks that exist.
+    pub networks: Vec<LiveNetwork>,
+    /// What could not be read, in a sentence each (permission on /proc, a container removed between list and
+    /// inspect, a log stream that timed out...). Non-empty means the live picture is partial.
+    pub incomplete: Vec<String>,
+    /// Which compose naming the containers use: `v1` (`proj_svc_1`) or `v2` (`proj-svc-1`).
+    pub compose_naming: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Engine {
+    pub version: String,
+    pub api_version: String,
+    /// The API version negotiated for this session.
+    pub negotiated_api: String,
+    pub os: String,
+    /// How we reached it: `unix:///var/run/docker.sock`, `tcp://...`, with the context name if any.
+    pub endpoint: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveContainer {
+    pub id: String,
+    /// Without the leading `/`.
+    pub name: String,
+    /// `com.docker.compose.service`.
+    pub service: String,
+    /// `com.docker.compose.container-number`.
+    pub number: Option<u32>,
+    /// `created`, `running`, `paused`, `restarting`, `removing`, `exited`, `dead`.
+    pub state: String,
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
+    pub restart_count: u64,
+    /// Docker's `State.Error` (e.g. a mount that could not be made).
+    pub error: Option<String>,
+    pub health: Option<Health>,
+    /// RFC 3339 as Docker gives it, and as Unix seconds (with fractions) for comparisons.
+    pub started_at: Option<String>,
+    pub started_at_unix: Option<f64>,
+    pub finished_at: Option<String>,
+    pub finished_at_unix: Option<f64>,
+    pub image: String,
+    /// `ExposedPorts` of the container's config (image `EXPOSE` plus compose `expose`).
+    pub exposed_ports: Vec<u16>,
+    pub network_mode: String,
+    pub networks: Vec<Endpoint>,
+    /// `HostConfig.Memory` in bytes, when limited.
+    pub memory_limit: Option<u64>,
+    /// The host PID of the container's main process (0 or None when not running).
+    pub pid: Option<u32>,
+    /// TCP sockets in LISTEN state in the container's network namespace; `None` when they could not be read.
+    pub listening: Option<Vec<Listener>>,
+    /// `proc` (read from /proc/PID/net/tcp on the host) or `exec` (read inside the container).
+    pub listening_source: Option<String>,
+    /// For nginx containers: what the container really has and what nginx said.
+    pub nginx: Option<NginxLive>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// `starting`, `healthy`, `unhealthy`.
+    pub status: String,
+    pub failing_streak: u64,
+    /// The last probe's output, cut to a few hundred characters.
+    pub last_output: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    /// The Docker network name (`proj_default`).
+    pub network: String,
+    pub network_id: String,
+    /// Aliases on this network (compose v1 adds the service name and the short id; v2 the service and
+    /// container name).
+    pub aliases: Vec<String>,
+    /// Names Docker's embedded DNS answers for this container on this network (`DNSNames` on API >= 1.44;
+    /// else container name + aliases).
+    pub dns_names: Vec<String>,
+    pub ipv4: Option<IpAddr>,
+    pub ipv6: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveNetwork {
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    pub internal: bool,
+    /// `com.docker.compose.project` label, when the network belongs to a compose project.
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Listener {
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+impl Listener {
+    pub fn is_loopback(&self) -> bool {
+        self.addr.is_loopback()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NginxLive {
+    /// Files under the config directory read from the container (archive API): container path and text.
+    /// `None` when they could not be read.
+    pub files: Option<Vec<(String, String)>>,
+    /// nginx's error log lines from the container's output since it started, parsed.
+    pub errors: Vec<ErrorLogEntry>,
+    /// True when the log could be read (even if empty).
+    pub log_read: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorLogEntry {
+    /// As nginx writes it: `2026/11/21 06:01:02`.
+    pub time: String,
+    /// `emerg`, `alert`, `crit`, `error`, `warn`, `notice`, `info`.
+    pub level: String,
+    /// One of the categories of the JSON schema, when the message maps to one (`connect() failed (111:
+    /// Connection refused)` → `wrong-port`/`upstream-down` is decided by the checks; here the raw kind).
+    pub kind: ErrorKind,
+    /// The message without the `upstream: ...` context.
+    pub message: String,
+    /// `upstream: "http://172.20.0.3:8080/"` as nginx logged it: the address nginx really used.
+    pub upstream: Option<String>,
+    /// The host in `host not found in upstream "app:8080"` or `app could not be resolved`.
+    pub host: Option<String>,
+    /// How many identical (kind, upstream, host) lines were folded into this one.
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// `connect() failed (111: Connection refused)`
+    ConnectionRefused,
+    /// `connect() failed (113: No route to host)` / `(110: Connection timed out)` while connecting
+    NoRoute,
+    /// `upstream timed out (110: Connection timed out) while reading response header`
+    Timeout,
+    /// `no live upstreams while connecting to upstream`
+    NoLiveUpstreams,
+    /// `host not found in upstream "x"` (at start: nginx exits)
+    HostNotFound,
+    /// `no resolver defined to resolve x`
+    NoResolver,
+    /// `x could not be resolved (3: Host not found)` / `(110: Operation timed out)`
+    CouldNotResolve,
+    /// `upstream sent invalid header`, `upstream sent no valid HTTP/1.0 header`
+    InvalidHeader,
+    /// `upstream sent unsupported FastCGI protocol version`
+    FastcgiProtocol,
+    /// `SSL_do_handshake() failed`
+    TlsHandshake,
+    /// `upstream prematurely closed connection`
+    PrematureClose,
+    /// `[emerg]` at start for another reason (a directive not allowed, a missing file ...)
+    Emerg,
+    Other,
+}
+
+impl LiveFacts {
+    /// The running-or-not containers of a service (scaled services have several).
+    pub fn containers_of<'a>(
+        &'a self,
+        service: &'a str,
+    ) -> impl Iterator<Item = &'a LiveContainer> + 'a {
+        self.containers.iter().filter(move |c| c.service == service)
+    }
+}
+
+impl LiveContainer {
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+}
