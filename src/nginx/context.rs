@@ -46,62 +46,67 @@ impl Ctx {
     }
 }
 
-/// Simple directives of the main context only.
-const MAIN_ONLY: &[&str] = &[
-    "user",
-    "worker_processes",
-    "pid",
-    "daemon",
-    "master_process",
-    "worker_rlimit_nofile",
-    "worker_rlimit_core",
-    "load_module",
-    "env",
-    "worker_cpu_affinity",
-    "worker_priority",
-    "lock_file",
-    "pcre_jit",
-    "thread_pool",
-    "working_directory",
-    "timer_resolution",
-    "worker_shutdown_timeout",
-    "ssl_engine",
-    "debug_points",
-];
+/// Where a simple directive may be, for the directives that have a single place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// The main context only.
+    MainOnly,
+    /// `events {}` only.
+    EventsOnly,
+    /// The `http {}` or `stream {}` level only.
+    HttpOrStreamMain,
+    /// The `http {}` level only.
+    HttpMain,
+    Other,
+}
 
-const EVENTS_ONLY: &[&str] = &[
-    "worker_connections",
-    "use",
-    "multi_accept",
-    "accept_mutex",
-    "accept_mutex_delay",
-    "debug_connection",
-    "worker_aio_requests",
-];
-
-/// Directives of the `http {}` or `stream {}` level only.
-const HTTP_OR_STREAM_MAIN: &[&str] = &[
-    "map",
-    "geo",
-    "split_clients",
-    "log_format",
-    "limit_conn_zone",
-    "variables_hash_max_size",
-    "variables_hash_bucket_size",
-    "map_hash_max_size",
-    "map_hash_bucket_size",
-];
-
-/// Directives of the `http {}` level only.
-const HTTP_MAIN: &[&str] = &[
-    "limit_req_zone",
-    "proxy_cache_path",
-    "fastcgi_cache_path",
-    "uwsgi_cache_path",
-    "scgi_cache_path",
-    "server_names_hash_max_size",
-    "server_names_hash_bucket_size",
-];
+fn class(name: &str) -> Class {
+    match name {
+        "user"
+        | "worker_processes"
+        | "pid"
+        | "daemon"
+        | "master_process"
+        | "worker_rlimit_nofile"
+        | "worker_rlimit_core"
+        | "load_module"
+        | "env"
+        | "worker_cpu_affinity"
+        | "worker_priority"
+        | "lock_file"
+        | "pcre_jit"
+        | "thread_pool"
+        | "working_directory"
+        | "timer_resolution"
+        | "worker_shutdown_timeout"
+        | "ssl_engine"
+        | "debug_points" => Class::MainOnly,
+        "worker_connections"
+        | "use"
+        | "multi_accept"
+        | "accept_mutex"
+        | "accept_mutex_delay"
+        | "debug_connection"
+        | "worker_aio_requests" => Class::EventsOnly,
+        "map"
+        | "geo"
+        | "split_clients"
+        | "log_format"
+        | "limit_conn_zone"
+        | "variables_hash_max_size"
+        | "variables_hash_bucket_size"
+        | "map_hash_max_size"
+        | "map_hash_bucket_size" => Class::HttpOrStreamMain,
+        "limit_req_zone"
+        | "proxy_cache_path"
+        | "fastcgi_cache_path"
+        | "uwsgi_cache_path"
+        | "scgi_cache_path"
+        | "server_names_hash_max_size"
+        | "server_names_hash_bucket_size" => Class::HttpMain,
+        _ => Class::Other,
+    }
+}
 
 /// Blocks whose bodies are not directives.
 const OPAQUE_BODIES: &[&str] = &[
@@ -215,6 +220,7 @@ impl<'a> Checker<'a> {
             parent,
             Ctx::Stream | Ctx::StreamServer | Ctx::StreamUpstream
         );
+        let class = class(name);
         match name {
             "http" | "events" | "stream" | "mail" => {
                 if parent != Ctx::Main {
@@ -228,14 +234,14 @@ impl<'a> Checker<'a> {
                     _ => Ctx::Unchecked,
                 }
             }
-            _ if MAIN_ONLY.contains(&name) => {
+            _ if class == Class::MainOnly => {
                 if parent != Ctx::Main {
                     let help = self.main_level_help(d, parent);
                     self.problems.push(ctx_problem(d, parent, help));
                 }
                 Ctx::Unchecked
             }
-            _ if EVENTS_ONLY.contains(&name) => {
+            _ if class == Class::EventsOnly => {
                 if parent != Ctx::Events {
                     self.problems.push(ctx_problem(
                         d,
@@ -401,9 +407,9 @@ impl<'a> Checker<'a> {
                     Ctx::HttpUpstream
                 }
             }
-            _ if HTTP_OR_STREAM_MAIN.contains(&name) || HTTP_MAIN.contains(&name) => {
+            _ if matches!(class, Class::HttpOrStreamMain | Class::HttpMain) => {
                 let ok = parent == Ctx::Http
-                    || (parent == Ctx::Stream && HTTP_OR_STREAM_MAIN.contains(&name));
+                    || (parent == Ctx::Stream && class == Class::HttpOrStreamMain);
                 if !ok {
                     self.problems.push(ctx_problem(
                         d,
