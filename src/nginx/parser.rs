@@ -129,7 +129,8 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
             }
             TokenKind::Semicolon => match cur.take() {
                 Some((name, l, _)) => {
-                    let args: Vec<Arg> = scratch.drain(..).collect();
+                    let mut args: Vec<Arg> = Vec::with_capacity(scratch.len());
+                    args.append(&mut scratch);
                     let d = Directive {
                         name,
                         args,
@@ -153,7 +154,8 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
             },
             TokenKind::BlockStart => match cur.take() {
                 Some((name, l, _)) => {
-                    let args: Vec<Arg> = scratch.drain(..).collect();
+                    let mut args: Vec<Arg> = Vec::with_capacity(scratch.len());
+                    args.append(&mut scratch);
                     if stack.len() >= MAX_DEPTH {
                         break Some(syntax(
                             file,
