@@ -137,6 +137,9 @@ struct Checker<'a> {
     upstreams: HashMap<(bool, String), Location>,
     /// static passes naming a host with a port: (stream?, lower-case host, port, location)
     passes_with_port: Vec<(bool, String, u16, Location)>,
+    /// static passes naming a host without port where nginx has no default port:
+    /// (stream?, lower-case host, directive name, location)
+    passes_without_port: Vec<(bool, String, String, Location)>,
 }
 
 fn ctx_problem(d: &Directive, parent: Ctx, help: String) -> Problem {
@@ -475,9 +478,58 @@ impl<'a> Checker<'a> {
             return;
         }
         let a = parse_address(Some(kind), arg);
-        if let (HostText::Plain(h), Some(port)) = (&a.host, a.port) {
-            self.passes_with_port
-                .push((stream, h.to_ascii_lowercase(), port, d.loc.clone()));
+        let accepted: &[&str] = match kind {
+            PassKind::Proxy => &["http", "https"],
+            PassKind::Grpc => &["grpc", "grpcs"],
+            PassKind::Uwsgi => &["uwsgi", "suwsgi"],
+            _ => &[],
+        };
+        match a.scheme.as_deref() {
+            Some(s) if !accepted.contains(&s) => {
+                let help = if accepted.is_empty() {
+                    format!("write the address without a scheme: {} host:port;", d.name)
+                } else {
+                    format!("use {} or no scheme", accepted.join("://, ") + "://")
+                };
+                self.problems.push(invalid(
+                    d,
+                    format!(
+                        "\"{}\" does not take a \"{s}://\" address (\"{arg}\")",
+                        d.name
+                    ),
+                    &help,
+                ));
+                return;
+            }
+            None if kind == PassKind::Proxy => {
+                self.problems.push(invalid(
+                    d,
+                    format!("invalid URL prefix in \"{arg}\""),
+                    "proxy_pass needs http:// or https:// in front of the address: proxy_pass http://app:8080;",
+                ));
+                return;
+            }
+            _ => {}
+        }
+        if let HostText::Plain(h) = &a.host {
+            match a.port {
+                Some(port) => self.passes_with_port.push((
+                    stream,
+                    h.to_ascii_lowercase(),
+                    port,
+                    d.loc.clone(),
+                )),
+                // proxy_pass has 80/443; the others have no default port
+                None if kind != PassKind::Proxy && a.port_text.is_none() => {
+                    self.passes_without_port.push((
+                        stream,
+                        h.to_ascii_lowercase(),
+                        d.name.clone(),
+                        d.loc.clone(),
+                    ))
+                }
+                _ => {}
+            }
         }
     }
 
@@ -491,6 +543,20 @@ impl<'a> Checker<'a> {
                     help: Some(format!(
                         "this names the upstream block at {block}, whose servers carry their own ports: \
                          remove \":{port}\" here, or rename the block if a host \"{host}\" was meant"
+                    )),
+                });
+            }
+        }
+        for (stream, host, name, loc) in std::mem::take(&mut self.passes_without_port) {
+            if !self.upstreams.contains_key(&(stream, host.clone())) {
+                self.problems.push(Problem {
+                    kind: ProblemKind::Invalid,
+                    message: format!("no port in upstream \"{host}\""),
+                    loc: Some(loc),
+                    help: Some(format!(
+                        "\"{name}\" has no default port: write {name} {host}:PORT;{}, or define an upstream \
+                         block named \"{host}\"",
+                        if name == "fastcgi_pass" { " (php-fpm listens on 9000)" } else { "" }
                     )),
                 });
             }
@@ -510,6 +576,7 @@ pub(crate) fn check(directives: &[Directive], files: &[ConfigFile], problems: &m
         problems,
         upstreams: HashMap::new(),
         passes_with_port: Vec::new(),
+        passes_without_port: Vec::new(),
     };
     c.walk(directives, Ctx::Main);
     c.finish();
@@ -628,6 +695,33 @@ mod tests {
         assert_eq!(
             m[1],
             (4, "upstream \"app\" may not have port 8080".to_string())
+        );
+    }
+
+    #[test]
+    fn addresses_nginx_refuses_at_start() {
+        let mut m = msgs(
+            "http {\n upstream php { server php-fpm:9000; }\n server {\n  location /a { fastcgi_pass php; }\n  location /b { fastcgi_pass php2; }\n  location /c { proxy_pass app:80; }\n  location /d { fastcgi_pass http://php:9000; }\n  location /e { grpc_pass grpc://g; }\n  location /f { proxy_pass $scheme://app; }\n  location /g { fastcgi_pass unix:/run/php.sock; }\n }\n}\nstream { server { proxy_pass http://db:5432; } server { proxy_pass db; } }\n",
+        );
+        m.sort();
+        assert_eq!(
+            m,
+            [
+                (5, "no port in upstream \"php2\"".to_string()),
+                (6, "invalid URL prefix in \"app:80\"".to_string()),
+                (
+                    7,
+                    "\"fastcgi_pass\" does not take a \"http://\" address (\"http://php:9000\")"
+                        .to_string()
+                ),
+                (8, "no port in upstream \"g\"".to_string()),
+                (
+                    13,
+                    "\"proxy_pass\" does not take a \"http://\" address (\"http://db:5432\")"
+                        .to_string()
+                ),
+                (13, "no port in upstream \"db\"".to_string()),
+            ]
         );
     }
 

@@ -104,7 +104,12 @@ impl<'a> Collector<'a> {
                         self.maps.entry((f, v)).or_insert(d);
                     }
                 }
-                ("upstream", Some(f)) if d.block.is_some() && d.args.len() == 1 => {
+                // upstream blocks count where nginx accepts them: directly in http {} or stream {}
+                ("upstream", Some(f))
+                    if d.block.is_some()
+                        && d.args.len() == 1
+                        && path.last().is_some_and(|p| p.name == f.name()) =>
+                {
                     let key = (f, d.args[0].value.to_ascii_lowercase());
                     let mut servers = Vec::new();
                     for s in d.block.as_deref().unwrap_or_default() {
@@ -723,7 +728,7 @@ mod tests {
     use crate::nginx::load::load;
     use crate::nginx::vfs::{Layer, Vfs};
 
-    fn cfg(text: &str) -> Config {
+    fn cfg_with_problems(text: &str) -> Config {
         let mut v = Vfs::new();
         v.add_inline(
             "/etc/nginx/nginx.conf",
@@ -732,7 +737,11 @@ mod tests {
             Layer::Mount,
             None,
         );
-        let c = load(&v, "/etc/nginx/nginx.conf");
+        load(&v, "/etc/nginx/nginx.conf")
+    }
+
+    fn cfg(text: &str) -> Config {
+        let c = cfg_with_problems(text);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         c
     }
@@ -755,7 +764,8 @@ mod tests {
 
     #[test]
     fn every_target_form_and_default_port() {
-        let c = cfg(r"http {
+        let c = cfg_with_problems(
+            r"http {
   server {
     listen 80; server_name example.com www.example.com;
     location /a { proxy_pass http://app; }
@@ -777,7 +787,15 @@ stream {
   server { listen 5432; proxy_pass db:5432; }
   server { listen 6000; proxy_pass unix:/tmp/s.sock; }
 }
-");
+",
+        );
+        // nginx refuses the two names without port at start; the targets are still there
+        let lines: Vec<u32> = c
+            .problems
+            .iter()
+            .map(|p| p.loc.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [15, 16]);
         let ts = targets(&c);
         let got: Vec<_> = ts.iter().map(brief).collect();
         let s = |x: &str| Some(x.to_string());
