@@ -88,6 +88,7 @@ const WORD_SPECIAL: [bool; 256] = {
     t[b'{' as usize] = true;
     t[b'\\' as usize] = true;
     t[b'$' as usize] = true;
+    t[0] = true;
     t
 };
 
@@ -98,6 +99,7 @@ const QUOTED_SPECIAL: [bool; 256] = {
     t[b'\\' as usize] = true;
     t[b'"' as usize] = true;
     t[b'\'' as usize] = true;
+    t[0] = true;
     t
 };
 
@@ -319,22 +321,23 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn finish_word(&mut self, tok: Token<'a>) -> Result<Token<'a>, LexError> {
-        if tok.raw.as_bytes().contains(&0) {
-            let (line, column) = (tok.line, tok.column);
-            self.failed = true;
-            return Err(LexError {
-                message: "unexpected NUL byte: this does not look like a text file".into(),
-                help: Some("check that the path points to an nginx configuration file".into()),
-                line,
-                column,
-            });
-        }
+    /// Notes a directive name (a `*_by_lua_block` name makes the next `{` start a Lua body).
+    #[inline]
+    fn note_word(&mut self, value: &str) {
         if self.stmt_start {
             self.stmt_start = false;
-            self.lua_pending = tok.value.ends_with("_by_lua_block");
+            self.lua_pending = value.ends_with("_by_lua_block");
         }
-        Ok(tok)
+    }
+
+    fn nul(&mut self, line: u32, column: u32) -> LexError {
+        self.failed = true;
+        LexError {
+            message: "unexpected NUL byte: this does not look like a text file".into(),
+            help: Some("check that the path points to an nginx configuration file".into()),
+            line,
+            column,
+        }
     }
 
     fn too_long(&mut self, line: u32, column: u32, quote: Option<u8>) -> LexError {
@@ -397,6 +400,7 @@ impl<'a> Lexer<'a> {
                     variable = true;
                     pos += 1;
                 }
+                0 => return Err(self.nul(line, column)),
                 // space, tab, CR, LF, ";" and "{" (not after "$") end the word
                 _ => break,
             }
@@ -424,7 +428,8 @@ impl<'a> Lexer<'a> {
             column,
             offset: start,
         };
-        self.finish_word(tok)
+        self.note_word(&tok.value);
+        Ok(tok)
     }
 
     fn quoted_word(&mut self, q: u8) -> Result<Token<'a>, LexError> {
@@ -470,6 +475,9 @@ impl<'a> Lexer<'a> {
             if c == q {
                 break;
             }
+            if c == 0 {
+                return Err(self.nul(line, column));
+            }
             if c == b'\n' {
                 self.newline_at(pos);
             }
@@ -514,7 +522,8 @@ impl<'a> Lexer<'a> {
             column,
             offset: open,
         };
-        self.finish_word(tok)
+        self.note_word(&tok.value);
+        Ok(tok)
     }
 
     /// Skips a Lua long bracket (`[[`, `[==[`) starting at `pos` if there is one; returns the position after it.
