@@ -135,8 +135,11 @@ pub struct Target {
     pub host: Host,
     /// The port written in the target.
     pub port: Option<u16>,
-    /// The port nginx uses when none is written (80 for http, 443 for https, 80 for grpc, 443 for grpcs,
-    /// 11211 for memcached, 80 for an upstream `server`); `None` where nginx demands one (stream, fastcgi...).
+    /// The port nginx uses when none is written: 80 for `proxy_pass http://`, 443 for `https://`, 80 for a
+    /// `server` line of an http `upstream` block (whatever pass uses the block). `None` where nginx has no
+    /// default (`grpc_pass` -- also `grpc://`/`grpcs://` --, `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`,
+    /// `memcached_pass`, stream `proxy_pass` and stream upstream servers, unix sockets): there a name without
+    /// port is only valid as the name of an upstream block (nginx says `no port in upstream` at start).
     pub default_port: Option<u16>,
     /// Set when the target comes from an `upstream {}` block.
     pub upstream: Option<UpstreamRef>,
@@ -154,9 +157,10 @@ pub struct Target {
     pub timeouts: Vec<(String, Spanned<String>)>,
     /// `http` or `stream`.
     pub context: String,
-    /// The `location` path the directive is in, if any.
+    /// The `location` the directive is in (its arguments joined by a space: `~ \.php$`), if any.
     pub location: Option<String>,
-    /// The `listen` values and `server_name`s of the enclosing `server {}` block.
+    /// The `listen` directives (each with its arguments joined by spaces: `443 ssl http2`) and the
+    /// `server_name`s of the enclosing `server {}` block.
     pub listen: Vec<String>,
     pub server_names: Vec<String>,
 }

@@ -46,62 +46,67 @@ impl Ctx {
     }
 }
 
-/// Simple directives of the main context only.
-const MAIN_ONLY: &[&str] = &[
-    "user",
-    "worker_processes",
-    "pid",
-    "daemon",
-    "master_process",
-    "worker_rlimit_nofile",
-    "worker_rlimit_core",
-    "load_module",
-    "env",
-    "worker_cpu_affinity",
-    "worker_priority",
-    "lock_file",
-    "pcre_jit",
-    "thread_pool",
-    "working_directory",
-    "timer_resolution",
-    "worker_shutdown_timeout",
-    "ssl_engine",
-    "debug_points",
-];
+/// Where a simple directive may be, for the directives that have a single place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// The main context only.
+    MainOnly,
+    /// `events {}` only.
+    EventsOnly,
+    /// The `http {}` or `stream {}` level only.
+    HttpOrStreamMain,
+    /// The `http {}` level only.
+    HttpMain,
+    Other,
+}
 
-const EVENTS_ONLY: &[&str] = &[
-    "worker_connections",
-    "use",
-    "multi_accept",
-    "accept_mutex",
-    "accept_mutex_delay",
-    "debug_connection",
-    "worker_aio_requests",
-];
-
-/// Directives of the `http {}` or `stream {}` level only.
-const HTTP_OR_STREAM_MAIN: &[&str] = &[
-    "map",
-    "geo",
-    "split_clients",
-    "log_format",
-    "limit_conn_zone",
-    "variables_hash_max_size",
-    "variables_hash_bucket_size",
-    "map_hash_max_size",
-    "map_hash_bucket_size",
-];
-
-/// Directives of the `http {}` level only.
-const HTTP_MAIN: &[&str] = &[
-    "limit_req_zone",
-    "proxy_cache_path",
-    "fastcgi_cache_path",
-    "uwsgi_cache_path",
-    "scgi_cache_path",
-    "server_names_hash_max_size",
-    "server_names_hash_bucket_size",
-];
+fn class(name: &str) -> Class {
+    match name {
+        "user"
+        | "worker_processes"
+        | "pid"
+        | "daemon"
+        | "master_process"
+        | "worker_rlimit_nofile"
+        | "worker_rlimit_core"
+        | "load_module"
+        | "env"
+        | "worker_cpu_affinity"
+        | "worker_priority"
+        | "lock_file"
+        | "pcre_jit"
+        | "thread_pool"
+        | "working_directory"
+        | "timer_resolution"
+        | "worker_shutdown_timeout"
+        | "ssl_engine"
+        | "debug_points" => Class::MainOnly,
+        "worker_connections"
+        | "use"
+        | "multi_accept"
+        | "accept_mutex"
+        | "accept_mutex_delay"
+        | "debug_connection"
+        | "worker_aio_requests" => Class::EventsOnly,
+        "map"
+        | "geo"
+        | "split_clients"
+        | "log_format"
+        | "limit_conn_zone"
+        | "variables_hash_max_size"
+        | "variables_hash_bucket_size"
+        | "map_hash_max_size"
+        | "map_hash_bucket_size" => Class::HttpOrStreamMain,
+        "limit_req_zone"
+        | "proxy_cache_path"
+        | "fastcgi_cache_path"
+        | "uwsgi_cache_path"
+        | "scgi_cache_path"
+        | "server_names_hash_max_size"
+        | "server_names_hash_bucket_size" => Class::HttpMain,
+        _ => Class::Other,
+    }
+}
 
 /// Blocks whose bodies are not directives.
 const OPAQUE_BODIES: &[&str] = &[
@@ -132,6 +137,9 @@ struct Checker<'a> {
     upstreams: HashMap<(bool, String), Location>,
     /// static passes naming a host with a port: (stream?, lower-case host, port, location)
     passes_with_port: Vec<(bool, String, u16, Location)>,
+    /// static passes naming a host without port where nginx has no default port:
+    /// (stream?, lower-case host, directive name, location)
+    passes_without_port: Vec<(bool, String, String, Location)>,
 }
 
 fn ctx_problem(d: &Directive, parent: Ctx, help: String) -> Problem {
@@ -215,6 +223,7 @@ impl<'a> Checker<'a> {
             parent,
             Ctx::Stream | Ctx::StreamServer | Ctx::StreamUpstream
         );
+        let class = class(name);
         match name {
             "http" | "events" | "stream" | "mail" => {
                 if parent != Ctx::Main {
@@ -228,14 +237,14 @@ impl<'a> Checker<'a> {
                     _ => Ctx::Unchecked,
                 }
             }
-            _ if MAIN_ONLY.contains(&name) => {
+            _ if class == Class::MainOnly => {
                 if parent != Ctx::Main {
                     let help = self.main_level_help(d, parent);
                     self.problems.push(ctx_problem(d, parent, help));
                 }
                 Ctx::Unchecked
             }
-            _ if EVENTS_ONLY.contains(&name) => {
+            _ if class == Class::EventsOnly => {
                 if parent != Ctx::Events {
                     self.problems.push(ctx_problem(
                         d,
@@ -401,9 +410,9 @@ impl<'a> Checker<'a> {
                     Ctx::HttpUpstream
                 }
             }
-            _ if HTTP_OR_STREAM_MAIN.contains(&name) || HTTP_MAIN.contains(&name) => {
+            _ if matches!(class, Class::HttpOrStreamMain | Class::HttpMain) => {
                 let ok = parent == Ctx::Http
-                    || (parent == Ctx::Stream && HTTP_OR_STREAM_MAIN.contains(&name));
+                    || (parent == Ctx::Stream && class == Class::HttpOrStreamMain);
                 if !ok {
                     self.problems.push(ctx_problem(
                         d,
@@ -469,9 +478,58 @@ impl<'a> Checker<'a> {
             return;
         }
         let a = parse_address(Some(kind), arg);
-        if let (HostText::Plain(h), Some(port)) = (&a.host, a.port) {
-            self.passes_with_port
-                .push((stream, h.to_ascii_lowercase(), port, d.loc.clone()));
+        let accepted: &[&str] = match kind {
+            PassKind::Proxy => &["http", "https"],
+            PassKind::Grpc => &["grpc", "grpcs"],
+            PassKind::Uwsgi => &["uwsgi", "suwsgi"],
+            _ => &[],
+        };
+        match a.scheme.as_deref() {
+            Some(s) if !accepted.contains(&s) => {
+                let help = if accepted.is_empty() {
+                    format!("write the address without a scheme: {} host:port;", d.name)
+                } else {
+                    format!("use {} or no scheme", accepted.join("://, ") + "://")
+                };
+                self.problems.push(invalid(
+                    d,
+                    format!(
+                        "\"{}\" does not take a \"{s}://\" address (\"{arg}\")",
+                        d.name
+                    ),
+                    &help,
+                ));
+                return;
+            }
+            None if kind == PassKind::Proxy => {
+                self.problems.push(invalid(
+                    d,
+                    format!("invalid URL prefix in \"{arg}\""),
+                    "proxy_pass needs http:// or https:// in front of the address: proxy_pass http://app:8080;",
+                ));
+                return;
+            }
+            _ => {}
+        }
+        if let HostText::Plain(h) = &a.host {
+            match a.port {
+                Some(port) => self.passes_with_port.push((
+                    stream,
+                    h.to_ascii_lowercase(),
+                    port,
+                    d.loc.clone(),
+                )),
+                // proxy_pass has 80/443; the others have no default port
+                None if kind != PassKind::Proxy && a.port_text.is_none() => {
+                    self.passes_without_port.push((
+                        stream,
+                        h.to_ascii_lowercase(),
+                        d.name.clone(),
+                        d.loc.clone(),
+                    ))
+                }
+                _ => {}
+            }
         }
     }
 
@@ -485,6 +543,20 @@ impl<'a> Checker<'a> {
                     help: Some(format!(
                         "this names the upstream block at {block}, whose servers carry their own ports: \
                          remove \":{port}\" here, or rename the block if a host \"{host}\" was meant"
+                    )),
+                });
+            }
+        }
+        for (stream, host, name, loc) in std::mem::take(&mut self.passes_without_port) {
+            if !self.upstreams.contains_key(&(stream, host.clone())) {
+                self.problems.push(Problem {
+                    kind: ProblemKind::Invalid,
+                    message: format!("no port in upstream \"{host}\""),
+                    loc: Some(loc),
+                    help: Some(format!(
+                        "\"{name}\" has no default port: write {name} {host}:PORT;{}, or define an upstream \
+                         block named \"{host}\"",
+                        if name == "fastcgi_pass" { " (php-fpm listens on 9000)" } else { "" }
                     )),
                 });
             }
@@ -504,6 +576,7 @@ pub(crate) fn check(directives: &[Directive], files: &[ConfigFile], problems: &m
         problems,
         upstreams: HashMap::new(),
         passes_with_port: Vec::new(),
+        passes_without_port: Vec::new(),
     };
     c.walk(directives, Ctx::Main);
     c.finish();
@@ -622,6 +695,33 @@ mod tests {
         assert_eq!(
             m[1],
             (4, "upstream \"app\" may not have port 8080".to_string())
+        );
+    }
+
+    #[test]
+    fn addresses_nginx_refuses_at_start() {
+        let mut m = msgs(
+            "http {\n upstream php { server php-fpm:9000; }\n server {\n  location /a { fastcgi_pass php; }\n  location /b { fastcgi_pass php2; }\n  location /c { proxy_pass app:80; }\n  location /d { fastcgi_pass http://php:9000; }\n  location /e { grpc_pass grpc://g; }\n  location /f { proxy_pass $scheme://app; }\n  location /g { fastcgi_pass unix:/run/php.sock; }\n }\n}\nstream { server { proxy_pass http://db:5432; } server { proxy_pass db; } }\n",
+        );
+        m.sort();
+        assert_eq!(
+            m,
+            [
+                (5, "no port in upstream \"php2\"".to_string()),
+                (6, "invalid URL prefix in \"app:80\"".to_string()),
+                (
+                    7,
+                    "\"fastcgi_pass\" does not take a \"http://\" address (\"http://php:9000\")"
+                        .to_string()
+                ),
+                (8, "no port in upstream \"g\"".to_string()),
+                (
+                    13,
+                    "\"proxy_pass\" does not take a \"http://\" address (\"http://db:5432\")"
+                        .to_string()
+                ),
+                (13, "no port in upstream \"db\"".to_string()),
+            ]
         );
     }
 

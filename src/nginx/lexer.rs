@@ -73,7 +73,35 @@ pub struct Lexer<'a> {
     /// A `;` to hand out after a Lua body (line, column, offset).
     queued_semicolon: Option<(u32, u32, usize)>,
     failed: bool,
+    /// The whole text is ASCII: a column is a byte distance.
+    ascii: bool,
 }
+
+/// Bytes that need a look inside an unquoted word: what ends it, `\\`, `$` and `{`.
+const WORD_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b' ' as usize] = true;
+    t[b'\t' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b';' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'$' as usize] = true;
+    t[0] = true;
+    t
+};
+
+/// Bytes that need a look inside a quoted word.
+const QUOTED_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\n' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[0] = true;
+    t
+};
 
 #[inline]
 fn is_space(c: u8) -> bool {
@@ -140,6 +168,7 @@ impl<'a> Lexer<'a> {
             lua_pending: false,
             queued_semicolon: None,
             failed: false,
+            ascii: src.is_ascii(),
         }
     }
 
@@ -167,6 +196,9 @@ impl<'a> Lexer<'a> {
 
     /// Column (in characters) of byte `pos` on the current line. Positions must not go backwards.
     fn column_at(&mut self, pos: usize) -> u32 {
+        if self.ascii && pos >= self.line_start {
+            return (pos - self.line_start) as u32 + 1;
+        }
         if self.col_line_start != self.line_start || pos < self.col_pos {
             self.col_line_start = self.line_start;
             self.col_pos = self.line_start;
@@ -289,22 +321,23 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn finish_word(&mut self, tok: Token<'a>) -> Result<Token<'a>, LexError> {
-        if tok.raw.as_bytes().contains(&0) {
-            let (line, column) = (tok.line, tok.column);
-            self.failed = true;
-            return Err(LexError {
-                message: "unexpected NUL byte: this does not look like a text file".into(),
-                help: Some("check that the path points to an nginx configuration file".into()),
-                line,
-                column,
-            });
-        }
+    /// Notes a directive name (a `*_by_lua_block` name makes the next `{` start a Lua body).
+    #[inline]
+    fn note_word(&mut self, value: &str) {
         if self.stmt_start {
             self.stmt_start = false;
-            self.lua_pending = tok.value.ends_with("_by_lua_block");
+            self.lua_pending = value.ends_with("_by_lua_block");
         }
-        Ok(tok)
+    }
+
+    fn nul(&mut self, line: u32, column: u32) -> LexError {
+        self.failed = true;
+        LexError {
+            message: "unexpected NUL byte: this does not look like a text file".into(),
+            help: Some("check that the path points to an nginx configuration file".into()),
+            line,
+            column,
+        }
     }
 
     fn too_long(&mut self, line: u32, column: u32, quote: Option<u8>) -> LexError {
@@ -335,7 +368,16 @@ impl<'a> Lexer<'a> {
         let column = self.column_at(start);
         let mut pos = start;
         let mut variable = false;
-        while pos < len {
+        let mut escaped = false;
+        loop {
+            // fast path: ordinary bytes
+            while pos < len && !WORD_SPECIAL[b[pos] as usize] {
+                pos += 1;
+                variable = false;
+            }
+            if pos >= len {
+                break;
+            }
             let c = b[pos];
             if c == b'{' && variable {
                 pos += 1;
@@ -344,6 +386,7 @@ impl<'a> Lexer<'a> {
             variable = false;
             match c {
                 b'\\' => {
+                    escaped = true;
                     pos += 1;
                     if pos < len {
                         if b[pos] == b'\n' {
@@ -353,11 +396,14 @@ impl<'a> Lexer<'a> {
                     }
                     continue;
                 }
-                b'$' => variable = true,
-                b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
-                _ => {}
+                b'$' => {
+                    variable = true;
+                    pos += 1;
+                }
+                0 => return Err(self.nul(line, column)),
+                // space, tab, CR, LF, ";" and "{" (not after "$") end the word
+                _ => break,
             }
-            pos += 1;
         }
         // keep the end on a character boundary (an escaped multi-byte character)
         while pos < len && !self.src.is_char_boundary(pos) {
@@ -370,7 +416,11 @@ impl<'a> Lexer<'a> {
         let raw = &self.src[start..pos];
         let tok = Token {
             kind: TokenKind::Word,
-            value: unescape(raw),
+            value: if escaped {
+                unescape(raw)
+            } else {
+                Cow::Borrowed(raw)
+            },
             raw,
             quote: None,
             lua: false,
@@ -378,7 +428,8 @@ impl<'a> Lexer<'a> {
             column,
             offset: start,
         };
-        self.finish_word(tok)
+        self.note_word(&tok.value);
+        Ok(tok)
     }
 
     fn quoted_word(&mut self, q: u8) -> Result<Token<'a>, LexError> {
@@ -389,7 +440,11 @@ impl<'a> Lexer<'a> {
         let column = self.column_at(open);
         let start = open + 1;
         let mut pos = start;
+        let mut escaped = false;
         loop {
+            while pos < len && !QUOTED_SPECIAL[b[pos] as usize] {
+                pos += 1;
+            }
             if pos >= len {
                 self.failed = true;
                 return Err(LexError {
@@ -407,6 +462,7 @@ impl<'a> Lexer<'a> {
             }
             let c = b[pos];
             if c == b'\\' {
+                escaped = true;
                 pos += 1;
                 if pos < len {
                     if b[pos] == b'\n' {
@@ -418,6 +474,9 @@ impl<'a> Lexer<'a> {
             }
             if c == q {
                 break;
+            }
+            if c == 0 {
+                return Err(self.nul(line, column));
             }
             if c == b'\n' {
                 self.newline_at(pos);
@@ -451,7 +510,11 @@ impl<'a> Lexer<'a> {
         let raw = &self.src[start..end];
         let tok = Token {
             kind: TokenKind::Word,
-            value: unescape(raw),
+            value: if escaped {
+                unescape(raw)
+            } else {
+                Cow::Borrowed(raw)
+            },
             raw,
             quote: Some(q),
             lua: false,
@@ -459,7 +522,8 @@ impl<'a> Lexer<'a> {
             column,
             offset: open,
         };
-        self.finish_word(tok)
+        self.note_word(&tok.value);
+        Ok(tok)
     }
 
     /// Skips a Lua long bracket (`[[`, `[==[`) starting at `pos` if there is one; returns the position after it.

@@ -11,8 +11,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-/// At most this many file inclusions in one configuration (a file included twice counts twice).
+/// At most this many different files in one configuration.
 pub const MAX_FILES: usize = 10_000;
+/// At most this many inclusions (a file included twice counts twice).
+pub const MAX_INCLUSIONS: usize = 200_000;
 /// Files larger than this are not read.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// At most this many bytes of text in all inclusions together.
@@ -131,11 +133,11 @@ impl Loader<'_> {
 
     /// Reads and parses a file (once; later inclusions reuse the result). `None` when it cannot be read.
     fn read(&mut self, path: &str, from: Option<&Location>) -> Option<Vec<Directive>> {
-        if self.inclusions >= MAX_FILES {
+        if self.inclusions >= MAX_INCLUSIONS {
             self.limit(
                 from.cloned(),
                 format!(
-                    "more than {MAX_FILES} file inclusions: the configuration was cut off here"
+                    "more than {MAX_INCLUSIONS} file inclusions: the configuration was cut off here"
                 ),
             );
             return None;
@@ -152,6 +154,15 @@ impl Loader<'_> {
             self.inclusions += 1;
             self.bytes += size;
             return Some((*ds).clone());
+        }
+        if self.cache.len() >= MAX_FILES {
+            self.limit(
+                from.cloned(),
+                format!(
+                    "more than {MAX_FILES} different files: the configuration was cut off here"
+                ),
+            );
+            return None;
         }
         let found = match self.vfs.lookup(path) {
             Ok(f) => f,
@@ -266,34 +277,52 @@ impl Loader<'_> {
             .push(problem(kind, what, from.cloned(), Some(help)));
     }
 
+    /// Replaces the includes in `dirs` (and in every block below) by what they include. A list without
+    /// includes is kept as it is (no copy).
     fn expand(
         &mut self,
-        dirs: Vec<Directive>,
+        mut dirs: Vec<Directive>,
         chain: &mut Vec<String>,
         depth: usize,
     ) -> Vec<Directive> {
+        let has_include = dirs
+            .iter()
+            .any(|d| d.name == "include" && d.block.is_none());
+        if !has_include {
+            for d in &mut dirs {
+                self.expand_block(d, chain, depth);
+            }
+            return dirs;
+        }
         let mut out = Vec::with_capacity(dirs.len());
         for mut d in dirs {
             if d.name == "include" && d.block.is_none() {
                 self.include(d, chain, depth, &mut out);
                 continue;
             }
-            if let Some(block) = d.block.take() {
-                if depth + 1 >= MAX_TREE_DEPTH {
-                    self.problems.push(problem(
-                        ProblemKind::Syntax,
-                        format!("blocks are nested more than {MAX_TREE_DEPTH} levels deep (across included files)"),
-                        Some(d.loc.clone()),
-                        Some("check the includes: a file is probably included inside its own blocks".into()),
-                    ));
-                    d.block = Some(Vec::new());
-                } else {
-                    d.block = Some(self.expand(block, chain, depth + 1));
-                }
-            }
+            self.expand_block(&mut d, chain, depth);
             out.push(d);
         }
         out
+    }
+
+    fn expand_block(&mut self, d: &mut Directive, chain: &mut Vec<String>, depth: usize) {
+        let Some(block) = d.block.take() else {
+            return;
+        };
+        if depth + 1 >= MAX_TREE_DEPTH {
+            self.problems.push(problem(
+                ProblemKind::Syntax,
+                format!(
+                    "blocks are nested more than {MAX_TREE_DEPTH} levels deep (across included files)"
+                ),
+                Some(d.loc.clone()),
+                Some("check the includes: a file is probably included inside its own blocks".into()),
+            ));
+            d.block = Some(Vec::new());
+        } else {
+            d.block = Some(self.expand(block, chain, depth + 1));
+        }
     }
 
     fn include(
@@ -626,13 +655,13 @@ mod tests {
     fn exponential_includes_are_capped() {
         let mut files: Vec<(String, String)> =
             vec![("nginx.conf".into(), "include f0.conf;".into())];
-        for i in 0..20 {
+        for i in 0..24 {
             files.push((
                 format!("f{i}.conf"),
                 format!("include f{0}.conf; include f{0}.conf;", i + 1),
             ));
         }
-        files.push(("f20.conf".into(), "x;".into()));
+        files.push(("f24.conf".into(), "x;".into()));
         let refs: Vec<(&str, &str)> = files
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))

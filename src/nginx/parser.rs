@@ -73,6 +73,8 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
     let mut stack: Vec<Open> = Vec::new();
     // the directive being read: name, its location, arguments
     let mut cur: Option<(String, Location, Vec<Arg>)> = None;
+    // arguments are collected here and moved out with an exact-size allocation
+    let mut scratch: Vec<Arg> = Vec::with_capacity(16);
     let loc = |line: u32, column: u32| Location {
         file: file.clone(),
         line,
@@ -118,7 +120,7 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                 let l = loc(tok.line, tok.column);
                 match &mut cur {
                     None => cur = Some((tok.value.into_owned(), l, Vec::new())),
-                    Some((_, _, args)) => args.push(Arg {
+                    Some(_) => scratch.push(Arg {
                         value: tok.value.into_owned(),
                         quoted: tok.quote.is_some(),
                         loc: l,
@@ -126,7 +128,9 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                 }
             }
             TokenKind::Semicolon => match cur.take() {
-                Some((name, l, args)) => {
+                Some((name, l, _)) => {
+                    let mut args: Vec<Arg> = Vec::with_capacity(scratch.len());
+                    args.append(&mut scratch);
                     let d = Directive {
                         name,
                         args,
@@ -149,7 +153,9 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                 }
             },
             TokenKind::BlockStart => match cur.take() {
-                Some((name, l, args)) => {
+                Some((name, l, _)) => {
+                    let mut args: Vec<Arg> = Vec::with_capacity(scratch.len());
+                    args.append(&mut scratch);
                     if stack.len() >= MAX_DEPTH {
                         break Some(syntax(
                             file,

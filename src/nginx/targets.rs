@@ -14,7 +14,7 @@ use super::ast::{Config, Directive, Host, PassKind, Target, UpstreamRef};
 use super::context::http_pass_kind;
 use super::url::{HostText, parse_address, variable_at};
 use crate::span::{Location, Spanned};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// At most this many statically known values of one pass (the product over its variables).
@@ -44,7 +44,7 @@ impl Family {
 }
 
 /// The part of the configuration around a pass that its target depends on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Site {
     location: Option<String>,
     listen: Vec<String>,
@@ -57,7 +57,8 @@ struct PassRef {
     kind: PassKind,
     scheme: Option<String>,
     via: Vec<Location>,
-    site: Site,
+    /// Kept for the first pass only.
+    site: Option<Site>,
 }
 
 struct UpstreamBlock<'a> {
@@ -103,7 +104,12 @@ impl<'a> Collector<'a> {
                         self.maps.entry((f, v)).or_insert(d);
                     }
                 }
-                ("upstream", Some(f)) if d.block.is_some() && d.args.len() == 1 => {
+                // upstream blocks count where nginx accepts them: directly in http {} or stream {}
+                ("upstream", Some(f))
+                    if d.block.is_some()
+                        && d.args.len() == 1
+                        && path.last().is_some_and(|p| p.name == f.name()) =>
+                {
                     let key = (f, d.args[0].value.to_ascii_lowercase());
                     let mut servers = Vec::new();
                     for s in d.block.as_deref().unwrap_or_default() {
@@ -231,50 +237,117 @@ fn resolver_of(d: &Directive) -> Option<Spanned<Vec<String>>> {
         })
 }
 
-fn site_of(path: &[&Directive], kind: PassKind) -> Site {
-    let location = path
-        .iter()
-        .rev()
-        .find(|d| d.name == "location")
-        .map(|d| join_args(d));
-    let server = path.iter().rev().find(|d| d.name == "server");
-    let mut listen = Vec::new();
-    let mut server_names = Vec::new();
-    if let Some(s) = server {
-        for c in children(s) {
+/// What a pass needs from one enclosing block, read once per block (a block with thousands of children is
+/// not scanned again for every pass in it).
+#[derive(Default)]
+struct BlockInfo<'a> {
+    resolver: Option<Spanned<Vec<String>>>,
+    /// The first simple directive of each name (for the timeouts).
+    first: HashMap<&'a str, &'a Directive>,
+    listen: Vec<String>,
+    server_names: Vec<String>,
+    /// The `set`s the block runs, in order, with the `if` blocks around each (innermost last).
+    sets: Vec<(&'a Directive, Vec<&'a Directive>)>,
+}
+
+fn collect_sets<'a>(
+    block: &'a [Directive],
+    ifs: &mut Vec<&'a Directive>,
+    out: &mut Vec<(&'a Directive, Vec<&'a Directive>)>,
+) {
+    for d in block {
+        match d.name.as_str() {
+            "set" if d.block.is_none() => out.push((d, ifs.clone())),
+            "if" if d.block.is_some() => {
+                ifs.push(d);
+                collect_sets(children(d), ifs, out);
+                ifs.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> BlockInfo<'a> {
+    fn new(d: &'a Directive) -> Self {
+        let mut info = BlockInfo {
+            resolver: resolver_of(d),
+            ..Default::default()
+        };
+        for c in children(d) {
+            if c.block.is_none() && !c.args.is_empty() {
+                info.first.entry(c.name.as_str()).or_insert(c);
+            }
             match c.name.as_str() {
-                "listen" => listen.push(join_args(c)),
-                "server_name" => server_names.extend(c.args.iter().map(|a| a.value.clone())),
+                "listen" => info.listen.push(join_args(c)),
+                "server_name" => info
+                    .server_names
+                    .extend(c.args.iter().map(|a| a.value.clone())),
                 _ => {}
             }
         }
+        collect_sets(children(d), &mut Vec::new(), &mut info.sets);
+        info
     }
-    let levels: Vec<&Directive> = path
-        .iter()
-        .rev()
-        .copied()
-        .filter(|d| is_config_level(d))
-        .collect();
-    let resolver = levels.iter().find_map(|d| resolver_of(d));
-    let mut timeouts = Vec::new();
-    for name in timeout_names(kind) {
-        if let Some(t) = levels.iter().find_map(|d| {
-            children(d)
-                .iter()
-                .find(|c| c.name == *name && !c.args.is_empty())
-        }) {
-            timeouts.push((
-                name.to_string(),
-                Spanned::new(t.args[0].value.clone(), t.loc.clone()),
-            ));
+}
+
+#[derive(Default)]
+struct Blocks<'a> {
+    by_ptr: HashMap<*const Directive, BlockInfo<'a>>,
+}
+
+impl<'a> Blocks<'a> {
+    fn get(&mut self, d: &'a Directive) -> &BlockInfo<'a> {
+        self.by_ptr
+            .entry(d as *const Directive)
+            .or_insert_with(|| BlockInfo::new(d))
+    }
+
+    fn site(&mut self, path: &[&'a Directive], kind: PassKind) -> Site {
+        let location = path
+            .iter()
+            .rev()
+            .find(|d| d.name == "location")
+            .map(|d| join_args(d));
+        let (listen, server_names) = match path.iter().rev().find(|d| d.name == "server") {
+            Some(s) => {
+                let i = self.get(s);
+                (i.listen.clone(), i.server_names.clone())
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let levels: Vec<&'a Directive> = path
+            .iter()
+            .rev()
+            .copied()
+            .filter(|d| is_config_level(d))
+            .collect();
+        let mut resolver = None;
+        for l in &levels {
+            if let Some(r) = &self.get(l).resolver {
+                resolver = Some(r.clone());
+                break;
+            }
         }
-    }
-    Site {
-        location,
-        listen,
-        server_names,
-        resolver,
-        timeouts,
+        let mut timeouts = Vec::new();
+        for name in timeout_names(kind) {
+            for l in &levels {
+                if let Some(t) = self.get(l).first.get(name) {
+                    timeouts.push((
+                        name.to_string(),
+                        Spanned::new(t.args[0].value.clone(), t.loc.clone()),
+                    ));
+                    break;
+                }
+            }
+        }
+        Site {
+            location,
+            listen,
+            server_names,
+            resolver,
+            timeouts,
+        }
     }
 }
 
@@ -324,41 +397,46 @@ fn push_unique(list: &mut Vec<Location>, more: &[Location]) {
     }
 }
 
+/// The values of a `map` whose values are all constants (at most [`MAX_VARIANTS`] different ones). A map
+/// without `default` gives the empty string for other inputs: no target is made for that.
+fn map_values(m: &Directive) -> Option<Vec<Cand>> {
+    let mut out: Vec<Cand> = Vec::new();
+    for e in children(m) {
+        if e.args.len() != 1 {
+            // `hostnames;`, `volatile;` and malformed entries
+            continue;
+        }
+        let v = &e.args[0].value;
+        if v.contains('$') {
+            return None;
+        }
+        match out.iter_mut().find(|c| c.value == *v) {
+            Some(c) => push_unique(&mut c.via, std::slice::from_ref(&e.loc)),
+            None => {
+                if out.len() == MAX_VARIANTS {
+                    return None;
+                }
+                out.push(Cand {
+                    value: v.clone(),
+                    via: vec![e.loc.clone()],
+                })
+            }
+        }
+    }
+    if out.is_empty() { None } else { Some(out) }
+}
+
 /// What the variables of one pass can be.
-struct Env<'c, 'a> {
+struct Env<'c> {
     family: Family,
-    maps: &'c HashMap<(Family, String), &'a Directive>,
+    maps: &'c HashMap<(Family, String), Option<Vec<Cand>>>,
     state: HashMap<String, Vec<Cand>>,
 }
 
-impl Env<'_, '_> {
+impl Env<'_> {
     /// A variable's values before any `set`: a `map` with constant values, else unknown (`None`).
     fn initial(&self, name: &str) -> Option<Vec<Cand>> {
-        let m = self.maps.get(&(self.family, name.to_string()))?;
-        let mut out: Vec<Cand> = Vec::new();
-        for e in children(m) {
-            if matches!(e.name.as_str(), "hostnames" | "volatile") && e.args.is_empty() {
-                continue;
-            }
-            if e.args.len() != 1 {
-                continue;
-            }
-            let v = &e.args[0].value;
-            if v.contains('$') {
-                return None;
-            }
-            match out.iter_mut().find(|c| c.value == *v) {
-                Some(c) => push_unique(&mut c.via, std::slice::from_ref(&e.loc)),
-                None => out.push(Cand {
-                    value: v.clone(),
-                    via: vec![e.loc.clone()],
-                }),
-            }
-        }
-        if out.is_empty() || out.len() > MAX_VARIANTS {
-            return None;
-        }
-        Some(out)
+        self.maps.get(&(self.family, name.to_string()))?.clone()
     }
 
     fn values(&self, name: &str) -> Option<Vec<Cand>> {
@@ -434,17 +512,14 @@ impl Env<'_, '_> {
         self.state.insert(var.to_string(), vals);
     }
 
-    /// Runs the `set`s of a block in order (`if` bodies too, conditionally unless the `if` holds the pass).
-    fn run_block(&mut self, block: &[Directive], path: &[&Directive], conditional: bool) {
-        for d in block {
-            match d.name.as_str() {
-                "set" if d.block.is_none() => self.set(d, conditional),
-                "if" if d.block.is_some() => {
-                    let on_path = path.iter().any(|p| std::ptr::eq(*p, d));
-                    self.run_block(children(d), path, conditional || !on_path);
-                }
-                _ => {}
-            }
+    /// Runs the `set`s of a block in order; a `set` inside an `if` that does not hold the pass may or may not
+    /// run.
+    fn run_block(&mut self, info: &BlockInfo, path: &[&Directive]) {
+        for (d, ifs) in &info.sets {
+            let conditional = ifs
+                .iter()
+                .any(|i| !path.iter().any(|p| std::ptr::eq(*p, *i)));
+            self.set(d, conditional);
         }
     }
 }
@@ -498,23 +573,42 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
 
     let mut out: Vec<(usize, Target)> = Vec::new();
     let passes = std::mem::take(&mut c.passes);
+    let maps: HashMap<(Family, String), Option<Vec<Cand>>> = c
+        .maps
+        .iter()
+        .map(|(k, m)| (k.clone(), map_values(m)))
+        .collect();
+    let mut blocks = Blocks::default();
     for (order, d, path, family, kind) in passes {
         let raw = d.args[0].value.clone();
+        let runtime = raw.contains('$');
         let mut env = Env {
             family,
-            maps: &c.maps,
+            maps: &maps,
             state: HashMap::new(),
         };
         // the server's rewrite phase, then the location's (outer locations' `set`s do not run for a nested one)
-        if let Some(server) = path.iter().rev().find(|p| p.name == "server") {
-            env.run_block(children(server), &path, false);
+        if runtime {
+            if let Some(server) = path.iter().rev().find(|p| p.name == "server") {
+                env.run_block(blocks.get(server), &path);
+            }
+            if let Some(loc) = path.iter().rev().find(|p| p.name == "location") {
+                env.run_block(blocks.get(loc), &path);
+            }
         }
-        if let Some(loc) = path.iter().rev().find(|p| p.name == "location") {
-            env.run_block(children(loc), &path, false);
-        }
-        let runtime = raw.contains('$');
-        let site = site_of(&path, kind);
-        for cand in env.eval(&raw) {
+        let site = blocks.site(&path, kind);
+        let cands = env.eval(&raw);
+        let last = cands.len().saturating_sub(1);
+        let mut site = Some(site);
+        for (ci, cand) in cands.into_iter().enumerate() {
+            // the last candidate takes the site, the others copy it
+            let take_site = |site: &mut Option<Site>| -> Site {
+                if ci == last {
+                    site.take().unwrap_or_default()
+                } else {
+                    site.clone().unwrap_or_default()
+                }
+            };
             let a = parse_address(Some(kind), &cand.value);
             let host = classify(&a.host);
             // a name without port that is an upstream block of the same context is that block (nginx looks
@@ -525,15 +619,23 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
             {
                 let mut via = vec![d.loc.clone()];
                 push_unique(&mut via, &cand.via);
-                c.upstreams[i].refs.push(PassRef {
+                let u = &mut c.upstreams[i];
+                // only the first pass's surroundings are used for the servers' targets
+                let site = if u.refs.is_empty() {
+                    Some(take_site(&mut site))
+                } else {
+                    None
+                };
+                u.refs.push(PassRef {
                     kind,
                     scheme: a.scheme.clone(),
                     via,
-                    site: site.clone(),
+                    site,
                 });
                 continue;
             }
             let default_port = default_port(kind, a.scheme.as_deref());
+            let site = take_site(&mut site);
             out.push((
                 order,
                 Target {
@@ -549,12 +651,12 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
                     via: cand.via,
                     runtime_resolution: runtime,
                     unresolved_variables: variables_in(&cand.value),
-                    resolver: site.resolver.clone(),
-                    timeouts: site.timeouts.clone(),
+                    resolver: site.resolver,
+                    timeouts: site.timeouts,
                     context: family.name().to_string(),
-                    location: site.location.clone(),
-                    listen: site.listen.clone(),
-                    server_names: site.server_names.clone(),
+                    location: site.location,
+                    listen: site.listen,
+                    server_names: site.server_names,
                 },
             ));
         }
@@ -566,16 +668,21 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
             Family::Http => PassKind::Proxy,
             Family::Stream => PassKind::Stream,
         });
-        let mut via = Vec::new();
+        let mut via: Vec<Location> = Vec::new();
+        let mut seen: HashSet<&Location> = HashSet::new();
         for r in &u.refs {
-            push_unique(&mut via, &r.via);
+            for l in &r.via {
+                if seen.insert(l) {
+                    via.push(l.clone());
+                }
+            }
         }
         for (order, s) in &u.servers {
             let raw = s.args[0].value.clone();
             let a = parse_address(None, &raw);
             let params: Vec<String> = s.args[1..].iter().map(|a| a.value.clone()).collect();
             let resolve = params.iter().any(|p| p == "resolve");
-            let site = first.map(|r| &r.site);
+            let site = first.and_then(|r| r.site.as_ref());
             out.push((
                 *order,
                 Target {
@@ -621,7 +728,7 @@ mod tests {
     use crate::nginx::load::load;
     use crate::nginx::vfs::{Layer, Vfs};
 
-    fn cfg(text: &str) -> Config {
+    fn cfg_with_problems(text: &str) -> Config {
         let mut v = Vfs::new();
         v.add_inline(
             "/etc/nginx/nginx.conf",
@@ -630,7 +737,11 @@ mod tests {
             Layer::Mount,
             None,
         );
-        let c = load(&v, "/etc/nginx/nginx.conf");
+        load(&v, "/etc/nginx/nginx.conf")
+    }
+
+    fn cfg(text: &str) -> Config {
+        let c = cfg_with_problems(text);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         c
     }
@@ -653,7 +764,8 @@ mod tests {
 
     #[test]
     fn every_target_form_and_default_port() {
-        let c = cfg(r"http {
+        let c = cfg_with_problems(
+            r"http {
   server {
     listen 80; server_name example.com www.example.com;
     location /a { proxy_pass http://app; }
@@ -675,7 +787,15 @@ stream {
   server { listen 5432; proxy_pass db:5432; }
   server { listen 6000; proxy_pass unix:/tmp/s.sock; }
 }
-");
+",
+        );
+        // nginx refuses the two names without port at start; the targets are still there
+        let lines: Vec<u32> = c
+            .problems
+            .iter()
+            .map(|p| p.loc.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [15, 16]);
         let ts = targets(&c);
         let got: Vec<_> = ts.iter().map(brief).collect();
         let s = |x: &str| Some(x.to_string());

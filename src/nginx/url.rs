@@ -108,7 +108,12 @@ pub fn parse_address(kind: Option<PassKind>, arg: &str) -> Address {
         // a scheme nginx does not accept here (`fastcgi_pass http://...`): keep it visible
         if let Some(i) = rest.find("://") {
             let s = &rest[..i];
-            if !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+') {
+            // `$scheme://app`: a scheme from a variable is kept as written
+            let variable = s.starts_with('$') && variable_at(s, 0).1 == s.len();
+            if variable {
+                scheme = Some(s.to_string());
+                rest = &rest[i + 3..];
+            } else if !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+') {
                 scheme = Some(s.to_ascii_lowercase());
                 rest = &rest[i + 3..];
             }
@@ -256,6 +261,10 @@ mod tests {
         assert_eq!(
             p(k, "http://$host"),
             (Some("http".into()), plain("$host"), None, None)
+        );
+        assert_eq!(
+            p(k, "$scheme://app:81"),
+            (Some("$scheme".into()), plain("app"), Some(81), None)
         );
         let a = parse_address(k, "http://app:$port/");
         assert_eq!((a.port_text.as_deref(), a.port), (Some("$port"), None));

@@ -219,13 +219,11 @@ impl Vfs {
     /// provide it (the file is known to be absent, or unknowable for an opaque mount).
     pub fn lookup(&self, path: &str) -> Result<Found, Option<&Entry>> {
         let path = normalize(path);
-        if let Some((e, rest)) = self
-            .covering(&path, Layer::Runtime)
-            .into_iter()
-            .find(|(e, rest)| rest.is_empty() || matches!(e.source, Source::Host(_)))
-            && let Some(f) = Self::found_in(e, rest, &path)
-        {
-            return Ok(f);
+        // files written at start sit on top of everything; a runtime directory that lacks the file hides nothing
+        for (e, rest) in self.covering(&path, Layer::Runtime) {
+            if let Some(f) = Self::found_in(e, rest, &path) {
+                return Ok(f);
+            }
         }
         if let Some((e, rest)) = self.covering(&path, Layer::Mount).into_iter().next() {
             return Self::found_in(e, rest, &path).ok_or(Some(e));
@@ -436,6 +434,19 @@ mod tests {
         assert!(v.get("/etc/nginx/conf.d/default.conf").is_some());
         assert!(v.get("/etc/nginx/conf.d/a.conf").is_some());
         assert_eq!(v.glob("/etc/nginx/conf.d/*.conf").len(), 3);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn every_runtime_entry_is_tried() {
+        let d = tmp();
+        let mut v = Vfs::new();
+        v.add_host("/etc/nginx", &d, Layer::Runtime, None);
+        v.add_host("/etc/nginx/conf.d", d.join("empty"), Layer::Runtime, None);
+        assert_eq!(
+            v.get("/etc/nginx/conf.d/a.conf").unwrap().host_path,
+            d.join("conf.d/a.conf")
+        );
         let _ = std::fs::remove_dir_all(&d);
     }
 
