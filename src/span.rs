@@ -66,7 +66,8 @@ pub fn display_path(p: &Path) -> String {
     if let Ok(cwd) = std::env::current_dir()
         && let Ok(rel) = p.strip_prefix(&cwd)
     {
-        return rel.display().to_string();
+        let r = rel.display().to_string();
+        return if r.is_empty() { ".".into() } else { r };
     }
     p.display().to_string()
 }

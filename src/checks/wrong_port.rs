@@ -78,7 +78,7 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     .at(Some(rc.target.loc.clone()));
     for e in evs {
         if let Some(l) = &e.loc {
-            f = f.related(l, format!("{} {}", e.source.describe(), e.start));
+            f = f.related(l, format!("{} here ({})", e.start, e.source.describe()));
         }
     }
     out.push(f);
