@@ -28,6 +28,19 @@ pub struct Proxy {
     pub sources: Vec<ConfigSource>,
     /// Problems with how the configuration reaches the container (a bind source that does not exist, ...).
     pub delivery_problems: Vec<DeliveryProblem>,
+    /// Live mode: files whose text in the running container differs from what the project provides.
+    pub drift: Vec<Drift>,
+}
+
+/// A configuration file whose text in the running container is not the project's.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub container_path: String,
+    pub host_path: PathBuf,
+    /// `differs` or `missing` (the container does not have the file).
+    pub kind: &'static str,
+    /// Where the file is put into the container (the mount or `COPY` line).
+    pub origin: Option<Location>,
 }
 
 #[derive(Debug, Clone)]

@@ -20,10 +20,9 @@ impl<'a> Ctx<'a> {
         let port_facts = project
             .enabled_services()
             .map(|s| {
-                (
-                    s.name.as_str(),
-                    ports::port_facts(s, facts.images.get(&s.name)),
-                )
+                let mut f = ports::port_facts(s, facts.images.get(&s.name));
+                f.live = facts.live.as_ref().and_then(|l| live_listeners(l, &s.name));
+                (s.name.as_str(), f)
             })
             .collect();
         Ctx {
@@ -40,6 +39,29 @@ impl<'a> Ctx<'a> {
     pub fn image(&self, name: &str) -> Option<&'a ImageInfo> {
         self.facts.images.get(name)
     }
+}
+
+/// The listening sockets of a service's running containers, as port evidence; `None` when no running
+/// container's sockets could be read.
+fn live_listeners(live: &crate::live::LiveFacts, service: &str) -> Option<Vec<ports::Evidence>> {
+    let mut out: Option<Vec<ports::Evidence>> = None;
+    for c in live.containers_of(service).filter(|c| c.is_running()) {
+        if let Some(ls) = &c.listening {
+            let v = out.get_or_insert_with(Vec::new);
+            v.extend(ls.iter().map(|l| ports::Evidence {
+                start: l.port,
+                end: l.port,
+                source: ports::Source::Live,
+                bind: Some(l.addr.to_string()),
+                loc: None,
+            }));
+        }
+    }
+    if let Some(v) = &mut out {
+        v.sort_by_key(|e| (e.start, e.bind.clone()));
+        v.dedup_by(|a, b| a.start == b.start && a.bind == b.bind);
+    }
+    out
 }
 
 /// Where the target leads, for the checks of one route.
@@ -256,5 +278,58 @@ impl<'a> RouteCtx<'a> {
             _ => {}
         }
         n
+    }
+}
+
+/// The address in an nginx log's `upstream: "http://172.20.0.3:8080/path"` (any scheme, IPv6 in brackets).
+pub fn upstream_addr(s: &str) -> Option<(std::net::IpAddr, u16)> {
+    let rest = s.split_once("://").map(|x| x.1).unwrap_or(s);
+    let hostport = rest.split('/').next()?;
+    let (h, p) = hostport.rsplit_once(':')?;
+    Some((h.trim_matches(['[', ']']).parse().ok()?, p.parse().ok()?))
+}
+
+/// nginx's log time `2026/11/21 06:01:02` (UTC in containers unless TZ is set) as Unix seconds.
+pub fn log_time(s: &str) -> Option<f64> {
+    let (date, time) = s.trim().split_once(' ')?;
+    let d: Vec<i64> = date
+        .split('/')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let t: Vec<i64> = time
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    if d.len() != 3 || t.len() != 3 {
+        return None;
+    }
+    // days from 1970-01-01 (Howard Hinnant's civil-from-days, inverted)
+    let (y, m, day) = (d[0] - i64::from(d[1] <= 2), d[1], d[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some((days * 86400 + t[0] * 3600 + t[1] * 60 + t[2]) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_addresses_and_times() {
+        assert_eq!(
+            upstream_addr("http://172.20.0.3:8080/x"),
+            Some(("172.20.0.3".parse().unwrap(), 8080))
+        );
+        assert_eq!(
+            upstream_addr("fastcgi://[fd00::2]:9000"),
+            Some(("fd00::2".parse().unwrap(), 9000))
+        );
+        assert_eq!(upstream_addr("app:8080"), None);
+        assert_eq!(log_time("1970/01/01 00:00:10"), Some(10.0));
+        assert_eq!(log_time("2026/11/21 06:01:02"), Some(1_795_240_862.0));
+        assert_eq!(log_time("garbage"), None);
     }
 }

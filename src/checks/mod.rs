@@ -12,6 +12,12 @@ mod config_syntax;
 mod default_bridge;
 mod envsubst_wipe;
 mod include_missing;
+mod live_config_drift;
+mod live_error_log;
+mod live_oom_killed;
+mod live_proxy_down;
+mod live_stale_ip;
+mod live_upstream_down;
 mod localhost;
 mod loopback_bind;
 mod mount_missing;
@@ -90,6 +96,15 @@ pub fn rules() -> Vec<&'static Rule> {
         &mount_missing::RULE,
         &config_not_found::RULE,
         &envsubst_wipe::RULE,
+        &live_upstream_down::RULE,
+        &live_oom_killed::RULE,
+        &live_proxy_down::RULE,
+        &live_stale_ip::RULE,
+        &live_error_log::TIMEOUT,
+        &live_error_log::INVALID,
+        &live_error_log::TLS,
+        &live_error_log::PROTOCOL,
+        &live_config_drift::RULE,
     ];
     v.sort_by_key(|r| r.code);
     v
@@ -221,6 +236,10 @@ pub fn run(facts: &Facts) -> Analysis {
         include_missing::check(proxy, &mut proxy_findings);
         mount_missing::check(proxy, &mut proxy_findings);
         envsubst_wipe::check(proxy, &mut proxy_findings);
+        if let Some(live) = &facts.live {
+            live_proxy_down::check(proxy, live, &mut proxy_findings);
+            live_config_drift::check(proxy, &mut proxy_findings);
+        }
         for f in &mut proxy_findings {
             f.proxy = Some(proxy.service.clone());
         }
@@ -247,6 +266,12 @@ pub fn run(facts: &Facts) -> Analysis {
             tls_mismatch::check(&rc, &mut fs);
             protocol_mismatch::check(&rc, &mut fs);
             not_a_service::check(&rc, &mut fs);
+            if facts.live.is_some() {
+                live_upstream_down::check(&rc, &mut fs);
+                live_oom_killed::check(&rc, &mut fs);
+                live_stale_ip::check(&rc, &mut fs);
+                live_error_log::check(&rc, &mut fs);
+            }
             // the re-resolution hint matters only for a route that otherwise works
             if fs.is_empty() && fatal.is_empty() {
                 static_resolution::check(&rc, &mut fs);

@@ -27,7 +27,9 @@ Fix the failing server line (see the finding that names its cause), or remove it
 };
 
 /// Errors that nginx meets when it connects, not when it starts.
-const CONNECT_TIME: &[&str] = &["CD104", "CD105", "CD106", "CD107", "CD112", "CD113"];
+const CONNECT_TIME: &[&str] = &[
+    "CD104", "CD105", "CD106", "CD107", "CD112", "CD113", "CD301", "CD302", "CD304", "CD305",
+];
 
 /// In each upstream block with a working server, connect-time errors of the other servers become warnings,
 /// each with a partial-upstream finding.

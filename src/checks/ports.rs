@@ -17,6 +17,8 @@ pub enum Source {
     Command,
     /// A `PORT`-like environment variable (confirms, never contradicts).
     Env(String),
+    /// A listening socket of the running container (live mode): the truth.
+    Live,
 }
 
 impl Source {
@@ -27,6 +29,7 @@ impl Source {
             Source::DockerfileExpose => "Dockerfile `EXPOSE`".into(),
             Source::Command => "its command".into(),
             Source::Env(k) => format!("environment `{k}`"),
+            Source::Live => "its listening sockets".into(),
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct Published {
 pub struct PortFacts {
     pub evidence: Vec<Evidence>,
     pub published: Vec<Published>,
+    /// The running container's listening sockets, when live mode could read them: they decide.
+    pub live: Option<Vec<Evidence>>,
 }
 
 pub fn is_loopback_addr(a: &str) -> bool {
@@ -283,6 +288,22 @@ pub enum PortVerdict {
 
 impl PortFacts {
     pub fn verdict(&self, port: u16) -> PortVerdict {
+        if let Some(live) = &self.live {
+            let on_port: Vec<&Evidence> = live.iter().filter(|e| e.covers(port)).collect();
+            if let Some(e) = on_port
+                .iter()
+                .find(|e| !e.bind.as_deref().is_some_and(is_loopback_addr))
+            {
+                return PortVerdict::Confirmed((*e).clone());
+            }
+            if let Some(e) = on_port.first() {
+                return PortVerdict::LoopbackOnly((*e).clone());
+            }
+            if let Some(p) = self.published.iter().find(|p| p.host_port == port) {
+                return PortVerdict::PublishedHostPort(p.clone());
+            }
+            return PortVerdict::NotListening(live.clone());
+        }
         let cmd: Vec<&Evidence> = self
             .evidence
             .iter()

@@ -2,6 +2,9 @@
 
 use super::*;
 use crate::compose::{Network, Port, PortRange, Project, Protocol, Service, ServiceNetwork};
+use crate::live::{
+    Endpoint, ErrorKind, ErrorLogEntry, Health, Listener, LiveContainer, LiveFacts, NginxLive,
+};
 use crate::model::{DeliveryKind, DeliveryProblem, Facts, ImageInfo, Proxy, ProxyConfig};
 use crate::nginx::{Config, Host, PassKind, Problem, ProblemKind, Target, UpstreamRef};
 use crate::span::{Location, Spanned};
@@ -89,6 +92,7 @@ struct World {
     targets: Vec<Target>,
     problems: Vec<Problem>,
     delivery: Vec<DeliveryProblem>,
+    live: Option<LiveFacts>,
 }
 
 impl World {
@@ -99,6 +103,7 @@ impl World {
             targets: vec![],
             problems: vec![],
             delivery: vec![],
+            live: None,
         }
     }
     fn networks(mut self, n: &[(&'static str, bool)]) -> Self {
@@ -107,6 +112,13 @@ impl World {
     }
     fn target(mut self, t: Target) -> Self {
         self.targets.push(t);
+        self
+    }
+    fn live(mut self, containers: Vec<LiveContainer>) -> Self {
+        self.live = Some(LiveFacts {
+            containers,
+            ..Default::default()
+        });
         self
     }
     fn run(self) -> Analysis {
@@ -182,12 +194,13 @@ impl World {
             },
             sources: vec![],
             delivery_problems: self.delivery,
+            drift: Vec::new(),
         };
         let facts = Facts {
             project,
             proxies: vec![proxy],
             images,
-            live: None,
+            live: self.live,
         };
         run(&facts)
     }
@@ -587,5 +600,235 @@ fn every_rule_is_documented_and_unique() {
             assert!(r.doc.contains(h), "{} lacks {h}", r.code);
         }
         assert_eq!(find_rule(r.name).unwrap().code, r.code);
+    }
+}
+
+fn container(service: &str, ip: &str, started: f64) -> LiveContainer {
+    LiveContainer {
+        id: format!("{service}-id"),
+        name: format!("p_{service}_1"),
+        service: service.into(),
+        number: Some(1),
+        state: "running".into(),
+        exit_code: Some(0),
+        oom_killed: false,
+        restart_count: 0,
+        error: None,
+        health: None,
+        started_at: Some(format!("t{started}")),
+        started_at_unix: Some(started),
+        finished_at: None,
+        finished_at_unix: None,
+        image: "x".into(),
+        exposed_ports: vec![],
+        network_mode: "p_default".into(),
+        networks: vec![Endpoint {
+            network: "p_default".into(),
+            network_id: "n".into(),
+            aliases: vec![service.into()],
+            dns_names: vec![service.into()],
+            ipv4: Some(ip.parse().unwrap()),
+            ipv6: None,
+        }],
+        memory_limit: None,
+        pid: Some(1),
+        listening: None,
+        listening_source: None,
+        nginx: None,
+    }
+}
+
+fn listening(mut c: LiveContainer, addr: &str, port: u16) -> LiveContainer {
+    c.listening.get_or_insert_with(Vec::new).push(Listener {
+        addr: addr.parse().unwrap(),
+        port,
+    });
+    c
+}
+
+fn log(kind: ErrorKind, upstream: &str, time: &str) -> ErrorLogEntry {
+    ErrorLogEntry {
+        time: time.into(),
+        level: "error".into(),
+        kind,
+        message: format!("{kind:?}"),
+        upstream: Some(upstream.into()),
+        host: None,
+        count: 1,
+    }
+}
+
+fn nginx_with(mut c: LiveContainer, errors: Vec<ErrorLogEntry>) -> LiveContainer {
+    c.nginx = Some(NginxLive {
+        files: None,
+        errors,
+        log_read: true,
+    });
+    c
+}
+
+#[test]
+fn live_upstream_states() {
+    let px = || container("proxy", "172.20.0.2", 50.0);
+    let mut app_c = container("app", "172.20.0.3", 100.0);
+    app_c.state = "exited".into();
+    app_c.exit_code = Some(1);
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![px(), app_c.clone()])
+        .run();
+    assert!(only(&a).1.contains(&"upstream-down"));
+    assert!(a.findings.iter().any(|f| f.message.contains("exit code 1")));
+    // never created
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![px()])
+        .run();
+    assert!(only(&a).1.contains(&"upstream-down"));
+    // running but unhealthy
+    app_c.state = "running".into();
+    app_c.health = Some(Health {
+        status: "unhealthy".into(),
+        failing_streak: 3,
+        last_output: Some("refused".into()),
+    });
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![px(), app_c.clone()])
+        .run();
+    assert!(only(&a).1.contains(&"upstream-down"));
+    // OOM-killed
+    app_c.health = None;
+    app_c.state = "exited".into();
+    app_c.oom_killed = true;
+    app_c.memory_limit = Some(8 << 20);
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![px(), app_c])
+        .run();
+    assert!(only(&a).1.contains(&"oom-killed"));
+    assert!(a.findings.iter().any(|f| f.message.contains("8 MiB")));
+}
+
+#[test]
+fn live_sockets_decide_the_port() {
+    let p = container("proxy", "172.20.0.2", 50.0);
+    // nothing declared statically (unknown), the socket confirms: ok
+    let app_c = listening(container("app", "172.20.0.3", 40.0), "0.0.0.0", 9000);
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 9000))
+        .live(vec![p.clone(), app_c.clone()])
+        .run();
+    assert_eq!(only(&a).0.status, Status::Ok);
+    // another port: nothing listens there
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 9090))
+        .live(vec![p.clone(), app_c])
+        .run();
+    assert_eq!(only(&a).1, vec!["wrong-port"]);
+    assert_eq!(a.findings[0].severity, Severity::Error);
+    // loopback only
+    let app_c = listening(container("app", "172.20.0.3", 40.0), "127.0.0.1", 9000);
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 9000))
+        .live(vec![p, app_c])
+        .run();
+    assert_eq!(only(&a).1, vec!["loopback-bind"]);
+}
+
+#[test]
+fn live_proxy_down_fails_every_route() {
+    let mut p = container("proxy", "172.20.0.2", 50.0);
+    p.state = "exited".into();
+    p.exit_code = Some(1);
+    let mut e = log(ErrorKind::HostNotFound, "x", "2026/11/21 06:00:00");
+    e.level = "emerg".into();
+    e.message = "host not found in upstream \"app:8080\"".into();
+    let p = nginx_with(p, vec![e]);
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![p, container("app", "172.20.0.3", 40.0)])
+        .run();
+    assert_eq!(a.routes[0].status, Status::Error);
+    assert!(a.routes[0].codes.contains(&"CD303"));
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.rule.code == "CD303" && f.message.contains("host not found"))
+    );
+}
+
+#[test]
+fn live_stale_ip_risk_and_proof() {
+    let app_c = || listening(container("app", "172.20.0.3", 90.0), "0.0.0.0", 8080);
+    // the upstream started after nginx: a risk
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![container("proxy", "172.20.0.2", 50.0), app_c()])
+        .run();
+    assert_eq!(only(&a).0.status, Status::Warning);
+    assert_eq!(only(&a).1, vec!["stale-ip"]);
+    // nginx's log shows the old address: proof
+    let p = nginx_with(
+        container("proxy", "172.20.0.2", 50.0),
+        vec![log(
+            ErrorKind::ConnectionRefused,
+            "http://172.20.0.9:8080/",
+            "2026/11/21 06:00:00",
+        )],
+    );
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![p, app_c()])
+        .run();
+    assert_eq!(only(&a).0.status, Status::Error);
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.rule.code == "CD304" && f.message.contains("172.20.0.9"))
+    );
+    // resolved per request: no stale address possible
+    let mut t = http("app", 8080);
+    t.runtime_resolution = true;
+    t.resolver = Some(Spanned::new(
+        vec!["127.0.0.11".into()],
+        loc("default.conf", 2),
+    ));
+    let a = World::new(vec![proxy(), app()])
+        .target(t)
+        .live(vec![container("proxy", "172.20.0.2", 50.0), app_c()])
+        .run();
+    assert_eq!(only(&a).0.status, Status::Ok);
+}
+
+#[test]
+fn live_error_log_categories() {
+    let app_c = listening(
+        container("app", "172.20.0.3", 1_795_240_000.0),
+        "0.0.0.0",
+        8080,
+    );
+    let px = |time: &str, kind| {
+        nginx_with(
+            container("proxy", "172.20.0.2", 1_795_240_500.0),
+            vec![log(kind, "http://172.20.0.3:8080/", time)],
+        )
+    };
+    for (kind, name) in [
+        (ErrorKind::Timeout, "upstream-timeout"),
+        (ErrorKind::InvalidHeader, "invalid-response"),
+        (ErrorKind::FastcgiProtocol, "protocol-error"),
+    ] {
+        let a = World::new(vec![proxy(), svc("app")])
+            .target(http("app", 8080))
+            .live(vec![px("2026/11/21 06:01:02", kind), app_c.clone()])
+            .run();
+        assert_eq!(only(&a).1, vec![name], "{kind:?}");
+        // an entry from before the upstream's current start does not count
+        let a = World::new(vec![proxy(), svc("app")])
+            .target(http("app", 8080))
+            .live(vec![px("2026/11/21 05:00:00", kind), app_c.clone()])
+            .run();
+        assert_eq!(only(&a).0.status, Status::Ok, "{kind:?}");
     }
 }

@@ -250,6 +250,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
             },
             sources,
             delivery_problems: problems,
+            drift: Vec::new(),
         };
     }
 
@@ -282,6 +283,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
             },
             sources,
             delivery_problems: problems,
+            drift: Vec::new(),
         };
     }
     if let Some(main) = flavor.default_main() {
@@ -479,6 +481,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
         config,
         sources,
         delivery_problems: problems,
+        drift: Vec::new(),
     }
 }
 
