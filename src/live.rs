@@ -190,3 +190,82 @@ impl LiveContainer {
         self.state == "running"
     }
 }
+
+/// What a probe saw for one target, trying it the way nginx would from nginx's own network namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeResult {
+    /// `setns` (from inside the proxy container's network namespace), `host` (from the host to the
+    /// container's address on a shared network), or `exec` (getent/nc inside the proxy container).
+    pub how: String,
+    /// The name lookup, when the target has a name (Docker's embedded DNS at 127.0.0.11 for setns/exec).
+    pub dns: Option<DnsResult>,
+    /// One connection attempt per resolved address (or the literal address).
+    pub connect: Vec<ConnectResult>,
+    /// The protocol exchange on the first connection that succeeded.
+    pub handshake: Option<HandshakeResult>,
+    /// Why something was not tried (no running proxy, no PID, a unix socket not reachable, ...).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsResult {
+    pub name: String,
+    /// The server asked (`127.0.0.11:53`).
+    pub server: String,
+    pub addrs: Vec<IpAddr>,
+    /// `NXDOMAIN`, `timeout`, `refused`, ... when the lookup failed.
+    pub error: Option<String>,
+    pub millis: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectResult {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub outcome: ConnectOutcome,
+    pub millis: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "detail")]
+pub enum ConnectOutcome {
+    Connected,
+    /// RST: nothing listens (nginx: `111: Connection refused`).
+    Refused,
+    /// No answer within the connect timeout (nginx: `110: Connection timed out`).
+    Timeout,
+    /// `113: No route to host`, `101: Network is unreachable`.
+    Unreachable,
+    Error(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HandshakeResult {
+    /// `http`, `tls`, `fastcgi`, `h2` (gRPC), `uwsgi`, `scgi`, `memcached`, `tcp` (stream: connect only).
+    pub protocol: String,
+    pub outcome: HandshakeOutcome,
+    /// What came back, in a few words (`HTTP/1.1 200 OK`, `TLS alert`, `16 bytes of binary`).
+    pub detail: String,
+    /// The HTTP status, when one came back.
+    pub status: Option<u16>,
+    pub millis: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandshakeOutcome {
+    /// The upstream answered in the expected protocol.
+    Ok,
+    /// No complete answer within the read timeout nginx would use (nginx: 504).
+    Timeout,
+    /// Closed without an answer (nginx: `upstream prematurely closed connection`).
+    Closed,
+    /// Bytes that are not the expected protocol (nginx: `invalid header`, HTTP/0.9 relay).
+    Invalid,
+    /// A TLS handshake was expected and plain HTTP answered (nginx: `SSL_do_handshake() failed`).
+    PlainHttpOnTls,
+    /// Plain HTTP was sent and the port speaks TLS (answers 400 or a TLS alert).
+    TlsOnPlain,
+    /// FastCGI/uwsgi/h2 expected and HTTP/1 answered, or the reverse.
+    WrongProtocol,
+}

@@ -30,6 +30,8 @@ pub struct Proxy {
     pub delivery_problems: Vec<DeliveryProblem>,
     /// Live mode: files whose text in the running container differs from what the project provides.
     pub drift: Vec<Drift>,
+    /// Probe mode: one result per target of `targets()` (same order), `None` where not probed.
+    pub probes: Vec<Option<crate::live::ProbeResult>>,
 }
 
 /// A configuration file whose text in the running container is not the project's.

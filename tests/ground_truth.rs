@@ -46,6 +46,11 @@ fn ground_truth(name: &str) {
         }
     }
     failures.extend(extra_checks(name, &running));
+    failures.extend(live_verdicts(
+        &example,
+        &running,
+        &measured_by_row(&example, &measured),
+    ));
     if verbose {
         eprintln!("{name}: up -d: {}", running.up_output());
         for (step, out) in running.steps() {
@@ -90,6 +95,127 @@ fn ground_truth(name: &str) {
     if let Err(e) = teardown {
         panic!("{name}: {e}");
     }
+}
+
+/// The measured result of each row (by `expected.tsv` line), from the `path target=result` notes.
+fn measured_by_row(example: &Example, measured: &[String]) -> Vec<(usize, String)> {
+    example
+        .rows
+        .iter()
+        .filter(|r| r.path != "-")
+        .zip(measured)
+        .map(|(r, m)| (r.line, m.rsplit('=').next().unwrap_or("").to_string()))
+        .collect()
+}
+
+/// Runs `compose-doctor check --live --format json` on the running project and compares every route's
+/// verdict with the `live` column, and with reality: a request that failed must be an `error` route with
+/// the right category, a request answered 200 must not be an error.
+fn live_verdicts(
+    example: &Example,
+    running: &support::Running,
+    measured: &[(usize, String)],
+) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "--live".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(running.compose_args());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_compose-doctor"))
+        .args(&args)
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .env_remove("COMPOSE_PROFILES")
+        .output()
+        .expect("run compose-doctor");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![format!(
+                "compose-doctor --live: no JSON ({e}); exit {:?}; stderr: {stderr}",
+                out.status.code()
+            )];
+        }
+    };
+    let mut failures = Vec::new();
+    if v["mode"] != "live" {
+        failures.push(format!(
+            "compose-doctor ran in mode {} (stderr: {stderr})",
+            v["mode"]
+        ));
+    }
+    let routes = v["routes"].as_array().cloned().unwrap_or_default();
+    let findings = v["findings"].as_array().cloned().unwrap_or_default();
+    let categories = |i: usize| -> Vec<String> {
+        // the route's own findings, and the errors of its proxy (which fail every route of it)
+        findings
+            .iter()
+            .filter(|f| {
+                f["route"].as_u64() == Some(i as u64)
+                    || (f["route"].is_null()
+                        && f["severity"] == "error"
+                        && f["proxy_service"] == routes[i]["proxy_service"])
+            })
+            .map(|f| f["category"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    for row in &example.rows {
+        let (want_status, want_cat) = row
+            .live_verdict
+            .split_once(':')
+            .unwrap_or((&row.live_verdict, ""));
+        if row.target == "-" {
+            let sev = if want_status == "error" {
+                "error"
+            } else {
+                "warning"
+            };
+            if !findings.iter().any(|f| {
+                f["route"].is_null()
+                    && f["proxy_service"] == row.proxy.as_str()
+                    && f["category"] == want_cat
+                    && f["severity"] == sev
+            }) {
+                failures.push(format!(
+                    "expected.tsv:{}: live: no {sev} {want_cat} finding on {}",
+                    row.line, row.proxy
+                ));
+            }
+            continue;
+        }
+        let Some(i) = routes.iter().position(|r| {
+            r["proxy_service"] == row.proxy.as_str()
+                && format!("{}:{}", r["host"].as_str().unwrap_or(""), r["port"]) == row.target
+        }) else {
+            failures.push(format!(
+                "expected.tsv:{}: live: no route {} -> {}",
+                row.line, row.proxy, row.target
+            ));
+            continue;
+        };
+        let status = routes[i]["status"].as_str().unwrap_or("").to_string();
+        let cats = categories(i);
+        if status != want_status || (!want_cat.is_empty() && !cats.iter().any(|c| c == want_cat)) {
+            failures.push(format!(
+                "expected.tsv:{}: live verdict for {} is {status} {cats:?}, expected {}",
+                row.line, row.target, row.live_verdict
+            ));
+        }
+        // reality: a failed request is an error route, a 200 is not
+        if let Some((_, real)) = measured.iter().find(|(l, _)| *l == row.line) {
+            let failed = real != "200";
+            if failed != (status == "error") {
+                failures.push(format!(
+                    "expected.tsv:{}: nginx answered {real} for {}, but the live verdict is {status} {cats:?}",
+                    row.line, row.target
+                ));
+            }
+        }
+    }
+    failures
 }
 
 /// Facts an example exists to demonstrate, beyond the HTTP status.

@@ -195,6 +195,7 @@ impl World {
             sources: vec![],
             delivery_problems: self.delivery,
             drift: Vec::new(),
+            probes: Vec::new(),
         };
         let facts = Facts {
             project,

@@ -251,6 +251,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
             sources,
             delivery_problems: problems,
             drift: Vec::new(),
+            probes: Vec::new(),
         };
     }
 
@@ -284,6 +285,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
             sources,
             delivery_problems: problems,
             drift: Vec::new(),
+            probes: Vec::new(),
         };
     }
     if let Some(main) = flavor.default_main() {
@@ -482,6 +484,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
         sources,
         delivery_problems: problems,
         drift: Vec::new(),
+        probes: Vec::new(),
     }
 }
 

@@ -23,6 +23,31 @@ pub fn host_text(h: &Host) -> String {
     }
 }
 
+/// What runs for a route's service (live mode), `null` in static mode.
+fn live_of(facts: &Facts, service: Option<&str>) -> Value {
+    let (Some(live), Some(service)) = (&facts.live, service) else {
+        return Value::Null;
+    };
+    let containers: Vec<Value> = live
+        .containers_of(service)
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "state": c.state,
+                "exit_code": c.exit_code,
+                "oom_killed": c.oom_killed,
+                "restart_count": c.restart_count,
+                "health": c.health.as_ref().map(|h| h.status.clone()),
+                "started_at": c.started_at,
+                "ips": c.networks.iter().filter_map(|n| n.ipv4.or(n.ipv6)).map(|ip| ip.to_string()).collect::<Vec<_>>(),
+                "networks": c.networks.iter().map(|n| n.network.clone()).collect::<Vec<_>>(),
+                "listening": c.listening.as_ref().map(|ls| ls.iter().map(|l| format!("{}:{}", l.addr, l.port)).collect::<Vec<_>>()),
+            })
+        })
+        .collect();
+    json!({"containers": containers})
+}
+
 pub fn render(facts: &Facts, analysis: &Analysis, mode: &str) -> Value {
     let project = &facts.project;
     let proxies: Vec<Value> = facts
@@ -76,6 +101,7 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str) -> Value {
                 "codes": r.codes,
                 "references": refs,
                 "notes": r.notes,
+                "live": live_of(facts, r.service.as_deref()),
             })
         })
         .collect();
@@ -120,6 +146,12 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str) -> Value {
             "services": project.enabled_services().map(|s| s.name.clone()).collect::<Vec<_>>(),
             "proxies": proxies,
         },
+        "live": facts.live.as_ref().map(|l| json!({
+            "engine": l.engine,
+            "containers": l.containers.len(),
+            "compose_naming": l.compose_naming,
+            "incomplete": l.incomplete,
+        })),
         "routes": routes,
         "findings": findings,
         "warnings": warnings,

@@ -152,18 +152,59 @@ fn status_cell(s: Status, codes: &[&str], color: bool) -> Cell {
     }
 }
 
-pub fn routes_table(analysis: &Analysis, color: bool) -> String {
+/// The state of the containers of a service, in a few words (live mode).
+fn container_state(facts: &Facts, service: Option<&str>) -> String {
+    let (Some(live), Some(service)) = (&facts.live, service) else {
+        return "-".into();
+    };
+    let cs: Vec<_> = live.containers_of(service).collect();
+    if cs.is_empty() {
+        return "not created".into();
+    }
+    let mut states: Vec<String> = cs
+        .iter()
+        .map(|c| {
+            let mut s = c.state.clone();
+            if let (Some(code), true) = (c.exit_code, c.state == "exited" || c.state == "dead") {
+                s = format!("{s} ({code})");
+            }
+            if c.oom_killed {
+                s.push_str(", oom-killed");
+            }
+            if let Some(h) = c.health.as_ref().filter(|h| h.status != "healthy") {
+                s = format!("{s}, {}", h.status);
+            }
+            s
+        })
+        .collect();
+    states.dedup();
+    states.join("; ")
+}
+
+pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_HORIZONTAL_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "PROXY",
-            "CONFIG",
-            "DIRECTIVE",
-            "TARGET",
-            "SERVICE",
-            "VERDICT",
-        ]);
+        .set_header(if facts.live.is_some() {
+            vec![
+                "PROXY",
+                "CONFIG",
+                "DIRECTIVE",
+                "TARGET",
+                "SERVICE",
+                "STATE",
+                "VERDICT",
+            ]
+        } else {
+            vec![
+                "PROXY",
+                "CONFIG",
+                "DIRECTIVE",
+                "TARGET",
+                "SERVICE",
+                "VERDICT",
+            ]
+        });
     if !color {
         t.force_no_tty();
     }
@@ -183,7 +224,7 @@ pub fn routes_table(analysis: &Analysis, color: bool) -> String {
             Some(u) => format!("upstream {}", u.name),
             None => r.target.directive.clone(),
         };
-        t.add_row(vec![
+        let mut row = vec![
             Cell::new(&r.proxy),
             Cell::new(format!(
                 "{}:{}",
@@ -193,8 +234,12 @@ pub fn routes_table(analysis: &Analysis, color: bool) -> String {
             Cell::new(directive),
             Cell::new(target),
             Cell::new(r.service.as_deref().unwrap_or("-")),
-            status_cell(r.status, &r.codes, color),
-        ]);
+        ];
+        if facts.live.is_some() {
+            row.push(Cell::new(container_state(facts, r.service.as_deref())));
+        }
+        row.push(status_cell(r.status, &r.codes, color));
+        t.add_row(row);
     }
     t.to_string()
 }
@@ -206,9 +251,18 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
     if !opts.quiet {
         let _ = writeln!(
             out,
-            "compose-doctor: project `{}` ({}), {mode} check",
+            "compose-doctor: project `{}` ({}), {mode} check{}",
             project.name,
-            files.join(", ")
+            files.join(", "),
+            match &facts.live {
+                Some(l) => format!(
+                    " (Docker {} at {}, {} container(s))",
+                    l.engine.version,
+                    l.engine.endpoint,
+                    l.containers.len()
+                ),
+                None => String::new(),
+            }
         );
         for p in &facts.proxies {
             match &p.config {
@@ -260,7 +314,7 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
         }
         if !analysis.routes.is_empty() {
             out.push('\n');
-            out.push_str(&routes_table(analysis, opts.color));
+            out.push_str(&routes_table(facts, analysis, opts.color));
             out.push('\n');
             if opts.verbose {
                 for r in &analysis.routes {
