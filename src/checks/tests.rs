@@ -556,6 +556,7 @@ fn config_problems_fail_every_route_of_the_proxy() {
         message: "missing".into(),
         help: "fix".into(),
         loc: Some(loc("compose.yaml", 8)),
+        fatal: true,
     });
     let a = w.run();
     assert_eq!(a.routes[0].status, Status::Error);
