@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod compose;
 pub mod discover;
+pub mod docker;
 pub mod error;
 pub mod live;
 pub mod model;
