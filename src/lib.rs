@@ -7,6 +7,7 @@ pub mod checks;
 pub mod compose;
 pub mod docker;
 pub mod discover;
+pub mod docker;
 pub mod error;
 pub mod live;
 pub mod model;

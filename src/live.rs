@@ -124,6 +124,9 @@ pub struct NginxLive {
     pub errors: Vec<ErrorLogEntry>,
     /// True when the log could be read (even if empty).
     pub log_read: bool,
+    /// The last `[emerg]` line of the log when the container is not running: why nginx exited (or never
+    /// started).
+    pub fatal: Option<ErrorLogEntry>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,13 +142,16 @@ pub struct ErrorLogEntry {
     pub message: String,
     /// `upstream: "http://172.20.0.3:8080/"` as nginx logged it: the address nginx really used.
     pub upstream: Option<String>,
-    /// The host in `host not found in upstream "app:8080"` or `app could not be resolved`.
+    /// The host in `host not found in upstream "app:8080"` or `app could not be resolved`: the name only,
+    /// without a port (nginx 1.22 logs `host not found in upstream "app"` for `proxy_pass http://app:8080`).
     pub host: Option<String>,
     /// How many identical (kind, upstream, host) lines were folded into this one.
     pub count: u64,
+    /// When the last of the folded lines was written (`None` when `count` is 1 or the lines carry no time).
+    pub last_time: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// `connect() failed (111: Connection refused)`
