@@ -75,30 +75,47 @@ fn list_rules() {
 }
 
 /// Static or live: what the flags ask, and what the daemon allows.
-fn live_facts(args: &CheckArgs, facts: &mut compose_doctor::model::Facts) -> Result<Option<String>, String> {
+fn live_facts(
+    args: &CheckArgs,
+    facts: &mut compose_doctor::model::Facts,
+) -> Result<Option<String>, String> {
     use compose_doctor::docker;
     if args.offline {
         return Ok(None);
     }
     let timeout = std::time::Duration::from_secs_f64(args.docker_timeout.clamp(0.1, 600.0));
-    let opts = docker::DockerOptions { timeout, ..Default::default() };
+    let opts = docker::DockerOptions {
+        timeout,
+        ..Default::default()
+    };
     // without --live, a daemon that does not answer quickly means a static check, not a wait
     let connect_opts = if args.live {
         opts.clone()
     } else {
-        docker::DockerOptions { timeout: timeout.min(std::time::Duration::from_secs(3)), ..opts.clone() }
+        docker::DockerOptions {
+            timeout: timeout.min(std::time::Duration::from_secs(3)),
+            ..opts.clone()
+        }
     };
     let client = match docker::connect(&connect_opts) {
         Ok((c, _)) => c,
         Err(e) if args.live => return Err(format!("{e}\n  hint: {}", e.hint())),
-        Err(e) => return Ok(Some(format!("static check: Docker is not reachable ({})", e.message()))),
+        Err(e) => {
+            return Ok(Some(format!(
+                "static check: Docker is not reachable ({})",
+                e.message()
+            )));
+        }
     };
     if let Err(e) = compose_doctor::add_live(facts, &client, &opts) {
         if args.live {
             return Err(format!("{e}\n  hint: {}", e.hint()));
         }
         facts.live = None;
-        return Ok(Some(format!("static check: asking Docker failed ({})", e.message())));
+        return Ok(Some(format!(
+            "static check: asking Docker failed ({})",
+            e.message()
+        )));
     }
     let none_exist = facts.live.as_ref().is_some_and(|l| l.containers.is_empty());
     if none_exist && !args.live {
@@ -149,24 +166,39 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
         }
     }
     let analysis = checks::run(&facts);
-    let mode = if facts.live.is_some() { "live" } else { "static" };
+    let mode = if facts.live.is_some() {
+        "live"
+    } else {
+        "static"
+    };
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     match args.format {
         Format::Json => {
             let v = report::json::render(&facts, &analysis, mode);
-            print_out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+            print_out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
         Format::Table if status_only => {
-            print_out(&format!("{}\n", report::text::routes_table(&facts, &analysis, color)));
+            print_out(&format!(
+                "{}\n",
+                report::text::routes_table(&facts, &analysis, color)
+            ));
         }
         Format::Table => {
-            let opts = report::text::Options { color, verbose: args.verbose, quiet: args.quiet };
+            let opts = report::text::Options {
+                color,
+                verbose: args.verbose,
+                quiet: args.quiet,
+            };
             print_out(&report::text::render(&facts, &analysis, mode, opts));
         }
     }
@@ -178,7 +210,9 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
         })
     });
     if unparsed {
-        eprintln!("error: part of the nginx configuration could not be read or parsed; its routes were not checked");
+        eprintln!(
+            "error: part of the nginx configuration could not be read or parsed; its routes were not checked"
+        );
         ExitCode::from(EXIT_TROUBLE)
     } else if analysis.count(checks::Severity::Error) > 0 {
         ExitCode::from(EXIT_FINDINGS)

@@ -299,6 +299,9 @@ ground_truth_tests! {
     upstream_recreated_same_ip => "upstream-recreated-same-ip",
     upstream_stopped => "upstream-stopped",
     upstream_timeout => "upstream-timeout",
+    include_missing => "include-missing",
+    healthy_templates => "healthy-templates",
+    envsubst_wipes_variables => "envsubst-wipes-variables",
     wrong_context => "wrong-context",
     wrong_port => "wrong-port",
 }

@@ -30,7 +30,11 @@ pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     for p in &proxy.delivery_problems {
         if p.kind == DeliveryKind::EnvsubstWipesVariables {
             let f = Finding::new(&RULE, p.message.clone(), p.help.clone()).at(p.loc.clone());
-            out.push(if p.fatal { f.severity(Severity::Error) } else { f });
+            out.push(if p.fatal {
+                f.severity(Severity::Error)
+            } else {
+                f
+            });
         }
     }
 }

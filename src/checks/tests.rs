@@ -657,11 +657,13 @@ fn log(kind: ErrorKind, upstream: &str, time: &str) -> ErrorLogEntry {
         upstream: Some(upstream.into()),
         host: None,
         count: 1,
+        last_time: None,
     }
 }
 
 fn nginx_with(mut c: LiveContainer, errors: Vec<ErrorLogEntry>) -> LiveContainer {
     c.nginx = Some(NginxLive {
+        fatal: None,
         files: None,
         errors,
         log_read: true,

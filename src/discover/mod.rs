@@ -345,7 +345,39 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
         match m.kind {
             MountKind::Bind => {
                 let Some(host) = &m.host_path else { continue };
-                if host.exists() {
+                let file_like = m.target.ends_with(".conf")
+                    || m.target.ends_with(".template")
+                    || m.target.ends_with(".types")
+                    || m.target.ends_with("_params");
+                let empty_dir = host.is_dir()
+                    && std::fs::read_dir(host)
+                        .map(|mut d| d.next().is_none())
+                        .unwrap_or(false);
+                if empty_dir && file_like {
+                    // what Docker leaves behind when a bind source was missing at `up`
+                    problems.push(DeliveryProblem {
+                        kind: DeliveryKind::MountSourceMissing,
+                        message: format!(
+                            "bind mount source `{}` is an empty directory, mounted where nginx expects the file `{}`",
+                            m.source.as_deref().unwrap_or("?"),
+                            m.target
+                        ),
+                        help: "Docker creates an empty directory when a bind source is missing at `up`, and the \
+                               container cannot start (\"not a directory\"). Remove the directory, put the file \
+                               there (or fix the path), and recreate the service."
+                            .into(),
+                        loc: Some(m.loc.clone()),
+                        fatal: true,
+                    });
+                    vfs.add(
+                        &m.target,
+                        nginx::Source::Opaque {
+                            display: format!("empty directory {}", host.display()),
+                        },
+                        Layer::Mount,
+                        Some(m.loc.clone()),
+                    );
+                } else if host.exists() {
                     vfs.add_host(&m.target, host, Layer::Mount, Some(m.loc.clone()));
                     sources.push(origin_text("mount", &m.target, Some(host), Some(&m.loc)));
                 } else {
@@ -460,7 +492,11 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
     if flavor == Flavor::Official && known_image && !entrypoint_overridden && runs_nginx_directly {
         render_templates(&mut vfs, &mut sources, &mut problems, &env);
     }
-    let cmd_loc = svc.command.as_ref().or(svc.entrypoint.as_ref()).map(|c| c.loc.clone());
+    let cmd_loc = svc
+        .command
+        .as_ref()
+        .or(svc.entrypoint.as_ref())
+        .map(|c| c.loc.clone());
     let mut seen: Vec<shell::Envsubst> = Vec::new();
     for script in scripts_of(&argv, &vfs, cmd_loc) {
         for e in shell::find_envsubst(&script.text) {
@@ -597,9 +633,14 @@ fn render_envsubst(
         // a variable that is a whole argument (`proxy_set_header Host $host;`) leaves the directive one
         // argument short, which nginx refuses at start
         let fatal = wiped.iter().any(|w| {
-            [format!(" ${w};"), format!(" ${{{w}}};"), format!(" ${w} "), format!(" ${{{w}}} ")]
-                .iter()
-                .any(|pat| text.contains(pat.as_str()))
+            [
+                format!(" ${w};"),
+                format!(" ${{{w}}};"),
+                format!(" ${w} "),
+                format!(" ${{{w}}} "),
+            ]
+            .iter()
+            .any(|pat| text.contains(pat.as_str()))
         });
         if !wiped.is_empty() {
             problems.push(DeliveryProblem {
