@@ -21,7 +21,24 @@ impl<'a> Ctx<'a> {
             .enabled_services()
             .map(|s| {
                 let mut f = ports::port_facts(s, facts.images.get(&s.name));
-                f.live = facts.live.as_ref().and_then(|l| live_listeners(l, &s.name));
+                if let Some(l) = &facts.live {
+                    f.live = live_listeners(l, &s.name);
+                    // the image's EXPOSE, which the files may not show (a prebuilt image)
+                    for p in l
+                        .containers_of(&s.name)
+                        .flat_map(|c| c.exposed_ports.iter().copied())
+                    {
+                        if !f.evidence.iter().any(|e| e.covers(p)) {
+                            f.evidence.push(ports::Evidence {
+                                start: p,
+                                end: p,
+                                source: ports::Source::ImageExpose,
+                                bind: None,
+                                loc: None,
+                            });
+                        }
+                    }
+                }
                 (s.name.as_str(), f)
             })
             .collect();

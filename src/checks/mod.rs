@@ -14,6 +14,7 @@ mod envsubst_wipe;
 mod include_missing;
 mod live_config_drift;
 mod live_error_log;
+mod live_network;
 mod live_oom_killed;
 mod live_proxy_down;
 mod live_stale_ip;
@@ -105,6 +106,7 @@ pub fn rules() -> Vec<&'static Rule> {
         &live_error_log::TLS,
         &live_error_log::PROTOCOL,
         &live_config_drift::RULE,
+        &live_network::RULE,
     ];
     v.sort_by_key(|r| r.code);
     v
@@ -268,6 +270,7 @@ pub fn run(facts: &Facts) -> Analysis {
             not_a_service::check(&rc, &mut fs);
             if facts.live.is_some() {
                 live_upstream_down::check(&rc, &mut fs);
+                live_network::check(&rc, &mut fs);
                 live_oom_killed::check(&rc, &mut fs);
                 live_stale_ip::check(&rc, &mut fs);
                 live_error_log::check(&rc, &mut fs);

@@ -836,3 +836,30 @@ fn live_error_log_categories() {
         assert_eq!(only(&a).0.status, Status::Ok, "{kind:?}");
     }
 }
+
+#[test]
+fn live_networks_and_image_expose() {
+    // the files say both are on `default`; the containers are on different networks
+    let p = container("proxy", "172.20.0.2", 50.0);
+    let mut app_c = listening(container("app", "172.21.0.3", 40.0), "0.0.0.0", 8080);
+    app_c.networks[0].network_id = "other".into();
+    app_c.networks[0].network = "p_back".into();
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![p.clone(), app_c])
+        .run();
+    assert_eq!(only(&a).1, vec!["live-no-shared-network"]);
+    // a prebuilt image's EXPOSE confirms an undeclared port when sockets cannot be read
+    let mut app_c = container("app", "172.20.0.3", 40.0);
+    app_c.exposed_ports = vec![3000];
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 3000))
+        .live(vec![p, app_c])
+        .run();
+    assert_eq!(only(&a).0.status, Status::Ok);
+    assert!(
+        a.routes[0].notes.iter().any(|n| n.contains("EXPOSE")),
+        "{:?}",
+        a.routes[0].notes
+    );
+}
