@@ -682,7 +682,11 @@ fn live_upstream_states() {
         .live(vec![px(), app_c.clone()])
         .run();
     assert!(only(&a).1.contains(&"upstream-down"));
-    assert!(a.findings.iter().any(|f| f.message.contains("exit code 1")));
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.message.contains("has exited with code 1"))
+    );
     // never created
     let a = World::new(vec![proxy(), app()])
         .target(http("app", 8080))
