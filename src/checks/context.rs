@@ -204,6 +204,28 @@ impl<'a> RouteCtx<'a> {
             .collect()
     }
 
+    /// Live mode: the running proxy container and the running containers of the service the route reaches
+    /// (none when either side is not running).
+    pub fn running_pair(
+        &self,
+    ) -> Option<(
+        &crate::live::LiveContainer,
+        Vec<&crate::live::LiveContainer>,
+    )> {
+        let live = self.ctx.facts.live.as_ref()?;
+        let Resolved::Service { service, .. } = &self.resolved else {
+            return None;
+        };
+        let proxy = live
+            .containers_of(&self.proxy.service)
+            .find(|c| c.is_running())?;
+        let ups: Vec<_> = live
+            .containers_of(service)
+            .filter(|c| c.is_running())
+            .collect();
+        (!ups.is_empty()).then_some((proxy, ups))
+    }
+
     /// The compose service this route reaches, if any.
     pub fn service_name(&self) -> Option<&str> {
         match &self.resolved {

@@ -28,30 +28,17 @@ Recreate the containers so they join the networks the files declare: `docker com
 };
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Some(live) = &rc.ctx.facts.live else {
-        return;
-    };
-    let Resolved::Service {
-        service, shared, ..
-    } = &rc.resolved
-    else {
+    let Resolved::Service { shared, .. } = &rc.resolved else {
         return;
     };
     // the files already say they share nothing: that finding names the line to change
     if shared.is_empty() || rc.target_is_guest().is_some() {
         return;
     }
-    let Some(p) = live
-        .containers_of(&rc.proxy.service)
-        .find(|c| c.is_running())
-    else {
+    let Some((p, ups)) = rc.running_pair() else {
         return;
     };
-    let ups: Vec<_> = live
-        .containers_of(service)
-        .filter(|c| c.is_running())
-        .collect();
-    if ups.is_empty() || p.network_mode.starts_with("container:") || p.network_mode == "host" {
+    if p.network_mode.starts_with("container:") || p.network_mode == "host" {
         return;
     }
     let pn: Vec<&str> = p.networks.iter().map(|n| n.network_id.as_str()).collect();

@@ -74,6 +74,29 @@ pub struct Rule {
     pub doc: &'static str,
 }
 
+/// The categories of the JSON schema: every rule has one of these.
+pub const CATEGORIES: &[&str] = &[
+    "unknown-host",
+    "no-shared-network",
+    "localhost-in-container",
+    "wrong-port",
+    "published-port",
+    "loopback-bind",
+    "upstream-down",
+    "oom-killed",
+    "stale-ip",
+    "no-resolver",
+    "invalid-response",
+    "timeout",
+    "tls-mismatch",
+    "protocol-mismatch",
+    "config-error",
+    "config-missing",
+    "default-bridge",
+    "not-a-service",
+    "partial-upstream",
+];
+
 /// Every rule, in code order.
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = vec![

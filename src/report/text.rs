@@ -185,25 +185,13 @@ pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_HORIZONTAL_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(if facts.live.is_some() {
-            vec![
-                "PROXY",
-                "CONFIG",
-                "DIRECTIVE",
-                "TARGET",
-                "SERVICE",
-                "STATE",
-                "VERDICT",
-            ]
-        } else {
-            vec![
-                "PROXY",
-                "CONFIG",
-                "DIRECTIVE",
-                "TARGET",
-                "SERVICE",
-                "VERDICT",
-            ]
+        .set_header({
+            let mut h = vec!["PROXY", "CONFIG", "DIRECTIVE", "TARGET", "SERVICE"];
+            if facts.live.is_some() {
+                h.push("STATE");
+            }
+            h.push("VERDICT");
+            h
         });
     if !color {
         t.force_no_tty();
