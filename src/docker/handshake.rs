@@ -313,6 +313,22 @@ mod tests {
     }
 
     #[test]
+    fn connect_errors_by_kind() {
+        use std::io::{Error, ErrorKind};
+        let e = connect_error("u", &Error::from(ErrorKind::PermissionDenied), "socket /s");
+        assert!(matches!(e, DockerError::PermissionDenied { .. }), "{e}");
+        assert!(e.hint().contains("docker"));
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::ConnectionRefused,
+            ErrorKind::Other,
+        ] {
+            let e = connect_error("u", &Error::from(kind), "socket /s");
+            assert!(matches!(e, DockerError::NoDaemon { .. }), "{kind:?}: {e}");
+        }
+    }
+
+    #[test]
     fn version_bodies() {
         let v = parse_version(
             br#"{"Version":"20.10.24","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux","Arch":"amd64"}"#,
