@@ -1,7 +1,7 @@
-//! The first contact with the engine: an unversioned `GET /version` over a plain socket, like the docker
-//! CLI's version negotiation. bollard cannot do this step: it prefixes every path with its own API version
-//! (`/v1.53/version`), which an older engine refuses (`client version 1.53 is too new`). Doing it by hand
-//! also tells apart "nothing there", "not allowed", "no answer" and "not a Docker Engine".
+//! The first contact with the engine: an unversioned `GET /version` over a plain socket, the docker CLI's
+//! way of learning the engine's API version. Done by hand rather than through bollard so that "nothing
+//! there", "not allowed", "no answer" and "not a Docker Engine" come out as distinct errors (through
+//! bollard they are all a hyper error), and so that the version is known before bollard is set up.
 
 use super::DockerError;
 use super::endpoint::{Endpoint, Transport};
@@ -310,6 +310,22 @@ mod tests {
             ),
             Parsed::Garbage(_)
         ));
+    }
+
+    #[test]
+    fn connect_errors_by_kind() {
+        use std::io::{Error, ErrorKind};
+        let e = connect_error("u", &Error::from(ErrorKind::PermissionDenied), "socket /s");
+        assert!(matches!(e, DockerError::PermissionDenied { .. }), "{e}");
+        assert!(e.hint().contains("docker"));
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::ConnectionRefused,
+            ErrorKind::Other,
+        ] {
+            let e = connect_error("u", &Error::from(kind), "socket /s");
+            assert!(matches!(e, DockerError::NoDaemon { .. }), "{kind:?}: {e}");
+        }
     }
 
     #[test]
