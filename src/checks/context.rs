@@ -204,6 +204,16 @@ impl<'a> RouteCtx<'a> {
             .collect()
     }
 
+    /// Probe mode: what trying this target from nginx's network namespace showed.
+    pub fn probe(&self) -> Option<&'a crate::live::ProbeResult> {
+        let i = self
+            .proxy
+            .targets()
+            .iter()
+            .position(|t| std::ptr::eq(t, self.target))?;
+        self.proxy.probes.get(i)?.as_ref()
+    }
+
     /// Live mode: the running proxy container and the running containers of the service the route reaches
     /// (none when either side is not running).
     pub fn running_pair(

@@ -26,6 +26,7 @@ mod no_resolver;
 mod no_shared_network;
 mod not_a_service;
 mod partial_upstream;
+mod probe_findings;
 mod protocol_mismatch;
 mod published_port;
 mod resolver_not_docker;
@@ -130,6 +131,13 @@ pub fn rules() -> Vec<&'static Rule> {
         &live_error_log::PROTOCOL,
         &live_config_drift::RULE,
         &live_network::RULE,
+        &probe_findings::DNS,
+        &probe_findings::CONNECT,
+        &probe_findings::TIMEOUT,
+        &probe_findings::INVALID,
+        &probe_findings::TLS,
+        &probe_findings::PROTOCOL,
+        &probe_findings::UNREACHABLE,
     ];
     v.sort_by_key(|r| r.code);
     v
@@ -298,6 +306,21 @@ pub fn run(facts: &Facts) -> Analysis {
                 live_stale_ip::check(&rc, &mut fs);
                 live_error_log::check(&rc, &mut fs);
             }
+            let mut notes = rc.notes();
+            if let Some(p) = rc.probe() {
+                probe_findings::check(&rc, &mut fs);
+                // what the probe saw outranks what the files suggest about ports and protocols
+                if probe_findings::proved_ok(p) {
+                    fs.retain(|f| !OVERRULED_BY_PROBE.contains(&f.rule.code));
+                    notes.retain(|n| !n.starts_with(UNKNOWN_PREFIX));
+                    if let Some(h) = &p.handshake {
+                        notes.push(format!(
+                            "probe via {}: {} {} in {:.0} ms",
+                            p.how, h.protocol, h.detail, h.millis
+                        ));
+                    }
+                }
+            }
             // the re-resolution hint matters only for a route that otherwise works
             if fs.is_empty() && fatal.is_empty() {
                 static_resolution::check(&rc, &mut fs);
@@ -317,7 +340,7 @@ pub fn run(facts: &Facts) -> Analysis {
                 service: rc.service_name().map(str::to_string),
                 status: Status::Ok,
                 codes: Vec::new(),
-                notes: rc.notes(),
+                notes,
             });
             findings.extend(fs);
         }
@@ -359,6 +382,9 @@ pub fn run(facts: &Facts) -> Analysis {
     });
     Analysis { routes, findings }
 }
+
+/// Findings about ports and protocols that a successful probe proves wrong.
+const OVERRULED_BY_PROBE: &[&str] = &["CD104", "CD105", "CD106", "CD107", "CD112", "CD113"];
 
 /// Notes that make a route's verdict `unknown` start with this.
 pub const UNKNOWN_PREFIX: &str = "unknown: ";

@@ -3,7 +3,8 @@
 use super::*;
 use crate::compose::{Network, Port, PortRange, Project, Protocol, Service, ServiceNetwork};
 use crate::live::{
-    Endpoint, ErrorKind, ErrorLogEntry, Health, Listener, LiveContainer, LiveFacts, NginxLive,
+    ConnectOutcome, ConnectResult, DnsResult, Endpoint, ErrorKind, ErrorLogEntry, HandshakeOutcome,
+    HandshakeResult, Health, Listener, LiveContainer, LiveFacts, NginxLive, ProbeResult,
 };
 use crate::model::{DeliveryKind, DeliveryProblem, Facts, ImageInfo, Proxy, ProxyConfig};
 use crate::nginx::{Config, Host, PassKind, Problem, ProblemKind, Target, UpstreamRef};
@@ -93,6 +94,7 @@ struct World {
     problems: Vec<Problem>,
     delivery: Vec<DeliveryProblem>,
     live: Option<LiveFacts>,
+    probes: Vec<Option<ProbeResult>>,
 }
 
 impl World {
@@ -104,6 +106,7 @@ impl World {
             problems: vec![],
             delivery: vec![],
             live: None,
+            probes: vec![],
         }
     }
     fn networks(mut self, n: &[(&'static str, bool)]) -> Self {
@@ -119,6 +122,10 @@ impl World {
             containers,
             ..Default::default()
         });
+        self
+    }
+    fn probe(mut self, p: ProbeResult) -> Self {
+        self.probes.push(Some(p));
         self
     }
     fn run(self) -> Analysis {
@@ -195,7 +202,7 @@ impl World {
             sources: vec![],
             delivery_problems: self.delivery,
             drift: Vec::new(),
-            probes: Vec::new(),
+            probes: self.probes,
         };
         let facts = Facts {
             project,
@@ -845,4 +852,104 @@ fn live_networks_and_image_expose() {
         "{:?}",
         a.routes[0].notes
     );
+}
+
+fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) -> ProbeResult {
+    ProbeResult {
+        how: "setns".into(),
+        dns: Some(DnsResult {
+            name: "app".into(),
+            server: "127.0.0.11:53".into(),
+            addrs: vec!["172.20.0.3".parse().unwrap()],
+            error: None,
+            millis: 0.4,
+        }),
+        connect: vec![ConnectResult {
+            addr: "172.20.0.3".parse().unwrap(),
+            port: 8080,
+            outcome: connect,
+            millis: 0.2,
+        }],
+        handshake: handshake.map(|o| HandshakeResult {
+            protocol: "http".into(),
+            outcome: o,
+            detail: "HTTP/1.1 200 OK".into(),
+            status: Some(200),
+            millis: 1.0,
+        }),
+        note: None,
+    }
+}
+
+#[test]
+fn probe_results_decide() {
+    let live = || {
+        vec![
+            container("proxy", "172.20.0.2", 50.0),
+            container("app", "172.20.0.3", 40.0),
+        ]
+    };
+    // a working probe overrules a static port warning, and turns unknown into ok
+    let a = World::new(vec![proxy(), expose(svc("app"), 9999)])
+        .target(http("app", 8080))
+        .live(live())
+        .probe(probe_result(
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::Ok),
+        ))
+        .run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Ok, "{names:?}");
+    assert!(r.notes.iter().any(|n| n.starts_with("probe via setns")));
+    for (c, h, name) in [
+        (ConnectOutcome::Refused, None, "probe-refused"),
+        (ConnectOutcome::Unreachable, None, "probe-unreachable"),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::Timeout),
+            "probe-timeout",
+        ),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::Invalid),
+            "probe-invalid-response",
+        ),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::PlainHttpOnTls),
+            "probe-tls-mismatch",
+        ),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::WrongProtocol),
+            "probe-protocol-mismatch",
+        ),
+    ] {
+        let a = World::new(vec![proxy(), svc("app")])
+            .target(http("app", 8080))
+            .live(live())
+            .probe(probe_result(c, h))
+            .run();
+        assert_eq!(only(&a).0.status, Status::Error, "{name}");
+        assert!(only(&a).1.contains(&name), "{name}: {:?}", only(&a).1);
+    }
+    // the name answers with another container's address
+    let mut p = probe_result(ConnectOutcome::Connected, Some(HandshakeOutcome::Ok));
+    p.dns.as_mut().unwrap().addrs = vec!["172.30.0.9".parse().unwrap()];
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 8080))
+        .live(live())
+        .probe(p)
+        .run();
+    assert!(only(&a).1.contains(&"probe-dns"));
+    // NXDOMAIN
+    let mut p = probe_result(ConnectOutcome::Connected, None);
+    p.dns.as_mut().unwrap().error = Some("NXDOMAIN".into());
+    p.connect.clear();
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 8080))
+        .live(live())
+        .probe(p)
+        .run();
+    assert_eq!(only(&a).1, vec!["probe-dns"]);
 }
