@@ -5,13 +5,16 @@
 
 pub mod checks;
 pub mod compose;
+pub mod config;
 pub mod discover;
 pub mod error;
 pub mod live;
 pub mod model;
 pub mod nginx;
+pub mod policy;
 pub mod report;
 pub mod span;
+pub mod suppress;
 
 use model::Facts;
 

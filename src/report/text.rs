@@ -285,6 +285,7 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
     let (shown, infos): (Vec<&Finding>, Vec<&Finding>) = analysis
         .findings
         .iter()
+        .filter(|f| f.suppressed.is_none())
         .partition(|f| f.severity != Severity::Info);
     for f in shown {
         out.push_str(&render_finding(f, &mut sources, &renderer));
@@ -309,10 +310,48 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
             out.push('\n');
         }
     }
+    let suppressed: Vec<&Finding> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
+    if opts.verbose && !suppressed.is_empty() {
+        let _ = writeln!(out, "suppressed ({}):", suppressed.len());
+        for f in &suppressed {
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!("{l}: "))
+                .unwrap_or_default();
+            let s = f.suppressed.as_ref().unwrap();
+            let by = s
+                .location
+                .as_ref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {at}{}[{}] {} -- by {}{by}: {}",
+                f.severity.as_str(),
+                f.rule.code,
+                f.message,
+                s.kind.as_str(),
+                s.reason.as_deref().unwrap_or("(no reason)")
+            );
+        }
+        out.push('\n');
+    }
     let count = |s: Status| analysis.routes.iter().filter(|r| r.status == s).count();
+    let suppressed_text = if suppressed.is_empty() {
+        String::new()
+    } else if opts.verbose {
+        format!(", {} suppressed", suppressed.len())
+    } else {
+        format!(", {} suppressed (-v lists them)", suppressed.len())
+    };
     let _ = writeln!(
         out,
-        "{} route(s): {} ok, {} error, {} warning, {} unknown; findings: {} error(s), {} warning(s), {} info",
+        "{} route(s): {} ok, {} error, {} warning, {} unknown; findings: {} error(s), {} warning(s), {} info{suppressed_text}",
         analysis.routes.len(),
         count(Status::Ok),
         count(Status::Error),
