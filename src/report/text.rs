@@ -127,7 +127,20 @@ fn render_finding(f: &Finding, sources: &mut Sources, renderer: &Renderer) -> St
     out
 }
 
-fn status_cell(s: Status, codes: &[&str], color: bool) -> Cell {
+/// Categories of the suppressed findings of route `i`.
+fn suppressed_categories(analysis: &Analysis, i: usize) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.route == Some(i) && f.suppressed.is_some())
+        .map(|f| f.rule.category)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn status_cell(s: Status, codes: &[&str], color: bool, suppressed: &[&str]) -> Cell {
     let names: Vec<&str> = codes
         .iter()
         .filter_map(|c| crate::checks::find_rule(c))
@@ -139,6 +152,9 @@ fn status_cell(s: Status, codes: &[&str], color: bool) -> Cell {
         let mut n = names.clone();
         n.dedup();
         text = format!("{text}: {}", n.join(", "));
+    }
+    if !suppressed.is_empty() {
+        text = format!("{text} (suppressed: {})", suppressed.join(", "));
     }
     let cell = Cell::new(text);
     if !color {
@@ -167,7 +183,7 @@ pub fn routes_table(analysis: &Analysis, color: bool) -> String {
     if !color {
         t.force_no_tty();
     }
-    for r in &analysis.routes {
+    for (i, r) in analysis.routes.iter().enumerate() {
         let target = match r.target.effective_port() {
             Some(p)
                 if !matches!(
@@ -193,7 +209,12 @@ pub fn routes_table(analysis: &Analysis, color: bool) -> String {
             Cell::new(directive),
             Cell::new(target),
             Cell::new(r.service.as_deref().unwrap_or("-")),
-            status_cell(r.status, &r.codes, color),
+            status_cell(
+                r.status,
+                &r.codes,
+                color,
+                &suppressed_categories(analysis, i),
+            ),
         ]);
     }
     t.to_string()
