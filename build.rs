@@ -1,5 +1,6 @@
 //! Puts the git revision into `--version` when the source is a git checkout; `unknown` otherwise.
-//! Never fails the build: a missing `git`, a tarball, or a shallow CI clone all give `unknown`.
+//! Never fails the build: a missing `git` or a source tarball gives `unknown` (or the value of the
+//! `COMPOSE_DOCTOR_GIT_REV` environment variable, when set).
 
 use std::process::Command;
 
@@ -13,7 +14,14 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    let rev = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    // a build without the git metadata (a Docker build context, a source tarball) can pass the revision in
+    println!("cargo:rerun-if-env-changed=COMPOSE_DOCTOR_GIT_REV");
+    let given = std::env::var("COMPOSE_DOCTOR_GIT_REV")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let rev = given
+        .or_else(|| git(&["rev-parse", "--short", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=COMPOSE_DOCTOR_GIT_REV={rev}");
     // rebuild when HEAD moves (a commit, a checkout); works for worktrees, whose HEAD lives elsewhere
     let mut watch = vec!["HEAD".to_string()];

@@ -170,3 +170,33 @@ pub fn shown(analysis: &Analysis, min: Severity) -> Analysis {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors() {
+        assert_eq!(resolve_selector("cd106").unwrap(), vec!["CD106"]);
+        assert_eq!(resolve_selector("wrong-port").unwrap(), vec!["CD106"]);
+        assert_eq!(
+            resolve_selector("config-missing").unwrap(),
+            vec!["CD203", "CD204", "CD205"]
+        );
+        assert!(resolve_selector("CD2").unwrap().len() >= 6);
+        assert!(resolve_selector("CD").is_err(), "too short a prefix");
+        assert!(resolve_selector("nope").is_err());
+        let s = Selection::parse(&["CD1".into()], &["CD106,no-resolver".into()]).unwrap();
+        assert!(
+            s.allows("CD101") && !s.allows("CD106") && !s.allows("CD108") && !s.allows("CD201")
+        );
+        assert!(Selection::default().allows("CD201"));
+    }
+
+    #[test]
+    fn thresholds() {
+        assert!(FailOn::Error.fails(Severity::Error) && !FailOn::Error.fails(Severity::Warning));
+        assert!(FailOn::Info.fails(Severity::Info));
+        assert!(!FailOn::Never.fails(Severity::Error));
+    }
+}
