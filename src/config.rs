@@ -80,7 +80,7 @@ pub struct Ignore {
     pub codes: Vec<&'static str>,
     pub reason: Option<String>,
     pub service: Option<String>,
-    /// The glob as written, and compiled against paths relative to the config file's directory.
+    /// The glob as written, and compiled as an absolute pattern below the config file's directory.
     pub path: Option<(String, glob::Pattern)>,
     /// Where the entry is written.
     pub loc: Location,
@@ -173,6 +173,27 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+/// `p` made absolute against the current directory, `.` and `..` resolved without touching the file system
+/// (so that a glob written relative to the config file matches however the files were named on the command line).
+pub fn absolute(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Looks up rule codes or names (case-insensitive).
 pub fn resolve_rule(key: &str) -> Option<&'static Rule> {
     checks::find_rule(key.trim())
@@ -254,7 +275,7 @@ impl ProjectConfig {
             };
             cfg.severity.insert(rule.code, l);
         }
-        let base = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let base = absolute(file.parent().unwrap_or(Path::new("")));
         for entry in &raw.ignore {
             let loc = at(entry.span().start);
             let e = entry.get_ref();
@@ -356,14 +377,9 @@ timeout = "1.5s"
         assert_eq!(c.level("CD106"), Some(Level::Is(Severity::Warning)));
         assert_eq!(c.ignores[0].codes, vec!["CD106", "CD108"]);
         assert_eq!(c.ignores[0].loc.line, 6);
-        assert!(
-            c.ignores[0]
-                .path
-                .as_ref()
-                .unwrap()
-                .1
-                .matches("proj/nginx/default.conf")
-        );
+        let pat = &c.ignores[0].path.as_ref().unwrap().1;
+        assert!(pat.matches_path(&absolute(Path::new("proj/nginx/default.conf"))));
+        assert!(!pat.matches_path(&absolute(Path::new("proj/other/default.conf"))));
         assert_eq!(c.ignores[1].reason, None);
         assert_eq!(c.probe.timeout, Duration::from_millis(1500));
     }

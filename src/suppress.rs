@@ -416,7 +416,9 @@ impl Entry {
             Scope::Config { service, path } => {
                 service.as_deref().is_none_or(of_service)
                     && path.as_ref().is_none_or(|p| {
-                        f.location.as_ref().is_some_and(|l| p.matches_path(&l.file))
+                        f.location
+                            .as_ref()
+                            .is_some_and(|l| p.matches_path(&crate::config::absolute(&l.file)))
                     })
             }
         }
