@@ -167,6 +167,6 @@ pub struct CheckArgs {
     #[arg(short, long)]
     pub verbose: bool,
     /// Print only the findings and the summary
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
 }
