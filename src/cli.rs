@@ -3,10 +3,18 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the package version and the git revision it was built from (`unknown` outside git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("COMPOSE_DOCTOR_GIT_REV"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "compose-doctor",
-    version,
+    version = VERSION,
     about = "Finds why nginx in Docker Compose answers 502 Bad Gateway: checks every proxy_pass target against the compose project",
     args_conflicts_with_subcommands = true
 )]
@@ -18,6 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing gains nothing
 pub enum Command {
     /// Check every nginx upstream target of the project (the default command)
     Check(CheckArgs),
@@ -27,9 +36,27 @@ pub enum Command {
         rule: String,
     },
     /// List every check
-    Rules,
+    Rules {
+        /// text: one line per rule; json: every field and doc; markdown: the README's table
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// The routes table alone, with the state of each upstream's container: which upstreams are down now
     Status(CheckArgs),
+    /// Print a shell completion script (e.g. `compose-doctor completions bash > /etc/bash_completion.d/compose-doctor`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `compose-doctor man | man -l -`
+    Man,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -53,9 +80,46 @@ pub struct ProjectArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
+    /// Routes table, annotated snippets and a summary
     #[default]
     Table,
+    /// The versioned JSON schema of the README
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+    /// JUnit XML: one test case per route
+    Junit,
+    /// GitHub Actions annotations (workflow commands)
+    Github,
+    /// GitLab code quality (Code Climate JSON)
+    Gitlab,
+    /// The routes as a graph (Mermaid unless --graph-format dot)
+    Graph,
+    /// The routes as a Graphviz DOT graph
+    GraphDot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum GraphFormat {
+    #[default]
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum SeverityArg {
+    Error,
+    Warning,
+    #[default]
+    Info,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -71,16 +135,41 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, env = "COMPOSE_DOCTOR_FORMAT")]
     pub format: Format,
+    /// Graph syntax for --format graph
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub graph_format: GraphFormat,
+    /// Write the report to FILE instead of stdout
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1 (default: the config's fail-on, else error)
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+    /// Lowest severity shown (the exit code still counts everything)
+    #[arg(long, value_enum, default_value_t = SeverityArg::Info)]
+    pub severity: SeverityArg,
+    /// Run only these rules: codes, names, categories or code prefixes (CD1), comma-separated or repeated
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules (same forms as --select; wins over it)
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Project configuration file (default: .compose-doctor.toml in the project directory, if any)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Paths in SARIF, GitHub and GitLab reports are relative to DIR (default: the enclosing git work tree)
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
     /// Colours (auto: only on a terminal, and never with NO_COLOR set)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Say why each verdict was reached, and show info findings in full
+    /// Say why each verdict was reached, show info findings in full, list suppressed findings and report
+    /// suppressions that match nothing (CD902)
     #[arg(short, long)]
     pub verbose: bool,
     /// Print only the findings and the summary
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Check what really runs: require a Docker daemon (exit 2 when it cannot be reached)
     #[arg(long, conflicts_with = "offline")]

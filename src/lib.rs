@@ -5,14 +5,17 @@
 
 pub mod checks;
 pub mod compose;
+pub mod config;
 pub mod discover;
 pub mod docker;
 pub mod error;
 pub mod live;
 pub mod model;
 pub mod nginx;
+pub mod policy;
 pub mod report;
 pub mod span;
+pub mod suppress;
 
 use model::Facts;
 

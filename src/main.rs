@@ -1,9 +1,10 @@
+mod app;
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, ColorChoice, Command, Format};
+use cli::{CheckArgs, Cli, Command};
 use compose_doctor::{checks, compose, report};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Exit codes: 0 no errors, 1 errors found, 2 the tool could not do its job.
@@ -21,17 +22,16 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Explain { rule }) => explain(&rule),
-        Some(Command::Rules) => {
-            list_rules();
-            ExitCode::SUCCESS
-        }
+        Some(Command::Rules { format }) => app::rules(format),
+        Some(Command::Completions { shell }) => app::completions(shell),
+        Some(Command::Man) => app::man(),
         Some(Command::Check(args)) => check(&args, false),
         Some(Command::Status(args)) => check(&args, true),
         None => check(&cli.check, false),
     }
 }
 
-fn print_out(s: &str) {
+pub(crate) fn print_out(s: &str) {
     let mut out = std::io::stdout().lock();
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = out.write_all(s.as_bytes());
@@ -41,15 +41,7 @@ fn print_out(s: &str) {
 fn explain(key: &str) -> ExitCode {
     match checks::find_rule(key) {
         Some(r) => {
-            print_out(&format!(
-                "{} {} ({}, default severity {})\n{}\n\n{}\n",
-                r.code,
-                r.name,
-                r.category,
-                r.severity.as_str(),
-                r.summary,
-                r.doc
-            ));
+            print_out(&report::rules::explain(r));
             ExitCode::SUCCESS
         }
         None => {
@@ -57,21 +49,6 @@ fn explain(key: &str) -> ExitCode {
             ExitCode::from(EXIT_TROUBLE)
         }
     }
-}
-
-fn list_rules() {
-    let mut s = String::new();
-    for r in checks::rules() {
-        s.push_str(&format!(
-            "{:<6} {:<26} {:<24} {:<8} {}\n",
-            r.code,
-            r.name,
-            r.category,
-            r.severity.as_str(),
-            r.summary
-        ));
-    }
-    print_out(&s);
 }
 
 /// Static or live: what the flags ask, and what the daemon allows.
@@ -165,58 +142,10 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
             eprintln!("warning: live facts incomplete: {what}");
         }
     }
-    let analysis = checks::run(&facts);
     let mode = if facts.live.is_some() {
         "live"
     } else {
         "static"
     };
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    match args.format {
-        Format::Json => {
-            let v = report::json::render(&facts, &analysis, mode);
-            print_out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&v).unwrap_or_default()
-            ));
-        }
-        Format::Table if status_only => {
-            print_out(&format!(
-                "{}\n",
-                report::text::routes_table(&facts, &analysis, color)
-            ));
-        }
-        Format::Table => {
-            let opts = report::text::Options {
-                color,
-                verbose: args.verbose,
-                quiet: args.quiet,
-            };
-            print_out(&report::text::render(&facts, &analysis, mode, opts));
-        }
-    }
-    // a configuration that could not be read or parsed leaves routes unchecked: the job is not done
-    let unparsed = facts.proxies.iter().filter_map(|p| p.loaded()).any(|c| {
-        c.problems.iter().any(|p| {
-            use compose_doctor::nginx::ProblemKind::*;
-            matches!(p.kind, Syntax | IncludeCycle | Unreadable)
-        })
-    });
-    if unparsed {
-        eprintln!(
-            "error: part of the nginx configuration could not be read or parsed; its routes were not checked"
-        );
-        ExitCode::from(EXIT_TROUBLE)
-    } else if analysis.count(checks::Severity::Error) > 0 {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    }
+    app::finish(args, &facts, mode, status_only)
 }

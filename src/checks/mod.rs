@@ -31,6 +31,7 @@ mod protocol_mismatch;
 mod published_port;
 mod resolver_not_docker;
 mod static_resolution;
+pub mod suppression;
 mod tls_mismatch;
 mod unknown_host;
 mod wrong_port;
@@ -96,6 +97,8 @@ pub const CATEGORIES: &[&str] = &[
     "default-bridge",
     "not-a-service",
     "partial-upstream",
+    // findings about suppressions themselves (CD9xx)
+    "suppression",
 ];
 
 /// Every rule, in code order.
@@ -138,6 +141,9 @@ pub fn rules() -> Vec<&'static Rule> {
         &probe_findings::TLS,
         &probe_findings::PROTOCOL,
         &probe_findings::UNREACHABLE,
+        &suppression::WITHOUT_REASON,
+        &suppression::UNUSED,
+        &suppression::INVALID,
     ];
     v.sort_by_key(|r| r.code);
     v
@@ -157,6 +163,37 @@ pub struct Related {
     pub message: String,
 }
 
+/// Where a finding was silenced, and why. A suppressed finding stays in the report (marked), but counts neither
+/// in the failure totals nor in the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// The reason written with the suppression (`None` when it gives none, itself a warning: CD901).
+    pub reason: Option<String>,
+    /// Where the suppression is written.
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SuppressionKind {
+    /// A `# compose-doctor: ignore[...]` comment in an nginx file.
+    Inline,
+    /// A comment or an `x-compose-doctor` extension in a compose file.
+    Compose,
+    /// An `[[ignore]]` entry of `.compose-doctor.toml`.
+    Config,
+}
+
+impl SuppressionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::Inline => "inline",
+            SuppressionKind::Compose => "compose",
+            SuppressionKind::Config => "config",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: &'static Rule,
@@ -173,6 +210,8 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Index into `Analysis::routes`.
     pub route: Option<usize>,
+    /// Set when a suppression (inline comment, compose, project config) covers this finding.
+    pub suppressed: Option<Suppression>,
 }
 
 impl Finding {
@@ -188,6 +227,7 @@ impl Finding {
             location: None,
             related: Vec::new(),
             route: None,
+            suppressed: None,
         }
     }
     pub fn at(mut self, loc: Option<Location>) -> Self {
@@ -249,13 +289,35 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Findings of this severity that are not suppressed.
     pub fn count(&self, s: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == s).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == s && f.suppressed.is_none())
+            .count()
+    }
+    /// Suppressed findings.
+    pub fn suppressed(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.suppressed.is_some())
+            .count()
     }
 }
 
 /// Runs every check over the facts.
 pub fn run(facts: &Facts) -> Analysis {
+    run_with(facts, &mut |_, _| true)
+}
+
+/// Decides, for each finding as it is made, whether it is kept (`false` drops it, e.g. a rule that is not
+/// selected), its severity and whether it is suppressed, before the route verdicts are computed. It gets the
+/// route's target for route findings.
+pub type Policy<'a> = dyn FnMut(&mut Finding, Option<&Target>) -> bool + 'a;
+
+/// Runs every check over the facts, with a policy (selection, severities, suppressions) applied to each
+/// finding: a suppressed or dropped finding does not make a route fail.
+pub fn run_with(facts: &Facts, policy: &mut Policy) -> Analysis {
     let ctx = Ctx::new(facts);
     let mut routes = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -276,10 +338,11 @@ pub fn run(facts: &Facts) -> Analysis {
         for f in &mut proxy_findings {
             f.proxy = Some(proxy.service.clone());
         }
+        proxy_findings.retain_mut(|f| policy(f, None));
         // a configuration error that stops nginx from starting fails every route of this proxy
         let fatal: Vec<&'static str> = proxy_findings
             .iter()
-            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| f.severity == Severity::Error && f.suppressed.is_none())
             .map(|f| f.rule.code)
             .collect();
 
@@ -342,9 +405,18 @@ pub fn run(facts: &Facts) -> Analysis {
                 codes: Vec::new(),
                 notes,
             });
+            fs.retain_mut(|f| policy(f, Some(target)));
             findings.extend(fs);
         }
+        let before = findings.len();
         partial_upstream::adjust(&routes[first_route..], first_route, &mut findings);
+        let added: Vec<Finding> = findings.drain(before..).collect();
+        for mut f in added {
+            let target = f.route.map(|i| &routes[i].target);
+            if policy(&mut f, target) {
+                findings.push(f);
+            }
+        }
         for r in &mut routes[first_route..] {
             r.codes.extend(fatal.iter().copied());
         }
@@ -353,7 +425,10 @@ pub fn run(facts: &Facts) -> Analysis {
 
     // verdicts
     for (i, r) in routes.iter_mut().enumerate() {
-        let mine: Vec<&Finding> = findings.iter().filter(|f| f.route == Some(i)).collect();
+        let mine: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.route == Some(i) && f.suppressed.is_none())
+            .collect();
         let mut codes: Vec<&'static str> = mine.iter().map(|f| f.rule.code).collect();
         // codes already on the route are proxy-level errors that keep nginx from starting
         let fatal = !r.codes.is_empty();
@@ -374,13 +449,18 @@ pub fn run(facts: &Facts) -> Analysis {
         };
         r.codes = codes;
     }
+    sort_findings(&mut findings);
+    Analysis { routes, findings }
+}
+
+/// The report order: the worst first, then by place, then by code.
+pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.location.cmp(&b.location))
             .then_with(|| a.rule.code.cmp(b.rule.code))
     });
-    Analysis { routes, findings }
 }
 
 /// Findings about ports and protocols that a successful probe proves wrong.

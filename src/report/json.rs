@@ -126,6 +126,11 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str) -> Value {
                     v["message"] = Value::String(r.message.clone());
                     v
                 }).collect::<Vec<_>>(),
+                "suppressed": f.suppressed.as_ref().map(|s| json!({
+                    "kind": s.kind.as_str(),
+                    "reason": s.reason,
+                    "location": opt_loc(s.location.as_ref()),
+                })),
             })
         })
         .collect();
@@ -166,6 +171,7 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str) -> Value {
                 "warning": analysis.count(Severity::Warning),
                 "info": analysis.count(Severity::Info),
             },
+            "suppressed": analysis.suppressed(),
         },
     })
 }

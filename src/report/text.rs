@@ -127,7 +127,20 @@ fn render_finding(f: &Finding, sources: &mut Sources, renderer: &Renderer) -> St
     out
 }
 
-fn status_cell(s: Status, codes: &[&str], color: bool) -> Cell {
+/// Categories of the suppressed findings of route `i`.
+fn suppressed_categories(analysis: &Analysis, i: usize) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.route == Some(i) && f.suppressed.is_some())
+        .map(|f| f.rule.category)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn status_cell(s: Status, codes: &[&str], color: bool, suppressed: &[&str]) -> Cell {
     let names: Vec<&str> = codes
         .iter()
         .filter_map(|c| crate::checks::find_rule(c))
@@ -139,6 +152,9 @@ fn status_cell(s: Status, codes: &[&str], color: bool) -> Cell {
         let mut n = names.clone();
         n.dedup();
         text = format!("{text}: {}", n.join(", "));
+    }
+    if !suppressed.is_empty() {
+        text = format!("{text} (suppressed: {})", suppressed.join(", "));
     }
     let cell = Cell::new(text);
     if !color {
@@ -196,7 +212,7 @@ pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
     if !color {
         t.force_no_tty();
     }
-    for r in &analysis.routes {
+    for (i, r) in analysis.routes.iter().enumerate() {
         let target = match r.target.effective_port() {
             Some(p)
                 if !matches!(
@@ -226,7 +242,12 @@ pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
         if facts.live.is_some() {
             row.push(Cell::new(container_state(facts, r.service.as_deref())));
         }
-        row.push(status_cell(r.status, &r.codes, color));
+        row.push(status_cell(
+            r.status,
+            &r.codes,
+            color,
+            &suppressed_categories(analysis, i),
+        ));
         t.add_row(row);
     }
     t.to_string()
@@ -327,6 +348,7 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
     let (shown, infos): (Vec<&Finding>, Vec<&Finding>) = analysis
         .findings
         .iter()
+        .filter(|f| f.suppressed.is_none())
         .partition(|f| f.severity != Severity::Info);
     for f in shown {
         out.push_str(&render_finding(f, &mut sources, &renderer));
@@ -367,10 +389,48 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
             let _ = writeln!(out, "  (-v shows each in full)\n");
         }
     }
+    let suppressed: Vec<&Finding> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
+    if opts.verbose && !suppressed.is_empty() {
+        let _ = writeln!(out, "suppressed ({}):", suppressed.len());
+        for f in &suppressed {
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!("{l}: "))
+                .unwrap_or_default();
+            let s = f.suppressed.as_ref().unwrap();
+            let by = s
+                .location
+                .as_ref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {at}{}[{}] {} -- by {}{by}: {}",
+                f.severity.as_str(),
+                f.rule.code,
+                f.message,
+                s.kind.as_str(),
+                s.reason.as_deref().unwrap_or("(no reason)")
+            );
+        }
+        out.push('\n');
+    }
     let count = |s: Status| analysis.routes.iter().filter(|r| r.status == s).count();
+    let suppressed_text = if suppressed.is_empty() {
+        String::new()
+    } else if opts.verbose {
+        format!(", {} suppressed", suppressed.len())
+    } else {
+        format!(", {} suppressed (-v lists them)", suppressed.len())
+    };
     let _ = writeln!(
         out,
-        "{} route(s): {} ok, {} error, {} warning, {} unknown; findings: {} error(s), {} warning(s), {} info",
+        "{} route(s): {} ok, {} error, {} warning, {} unknown; findings: {} error(s), {} warning(s), {} info{suppressed_text}",
         analysis.routes.len(),
         count(Status::Ok),
         count(Status::Error),
