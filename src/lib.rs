@@ -10,6 +10,7 @@ pub mod error;
 pub mod live;
 pub mod model;
 pub mod nginx;
+pub mod probe;
 pub mod report;
 pub mod span;
 
