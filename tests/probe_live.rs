@@ -320,3 +320,133 @@ fn host_fallback_resolves_from_live_facts() {
         "{notes:?}"
     );
 }
+
+/// A project under `testdata/probe/`, run with the same harness as the examples.
+fn testdata_example(name: &str) -> Example {
+    let dir = support::repo_root().join("testdata/probe").join(name);
+    Example {
+        name: name.to_string(),
+        compose_file: dir.join("compose.yaml"),
+        dir,
+        rows: Vec::new(),
+        norun: None,
+        after_up: Vec::new(),
+    }
+}
+
+#[test]
+fn every_protocol_at_once() {
+    if !docker_or_skip() {
+        return;
+    }
+    let run = testdata_example("all-protocols").up();
+    let mut facts = facts(&run);
+    let start = Instant::now();
+    let notes = probe::run(&mut facts, &opts());
+    let took = start.elapsed();
+    let proxy = facts.proxies.iter().find(|p| p.service == "proxy").unwrap();
+    let targets = proxy.targets();
+    let slow = targets
+        .iter()
+        .filter(|t| t.timeouts.iter().any(|(n, _)| n.ends_with("read_timeout")))
+        .count();
+    say(&format!(
+        "all-protocols: {} targets ({slow} with a 3 s read timeout) probed in {:.2} s: {}",
+        targets.len(),
+        took.as_secs_f64(),
+        notes.join(" | ")
+    ));
+    let by_location = |loc: &str| -> ProbeResult {
+        let i = targets
+            .iter()
+            .position(|t| t.location.as_deref() == Some(loc))
+            .unwrap_or_else(|| panic!("no target in location {loc}"));
+        let r = proxy.probes[i].clone().expect("probed");
+        say(&format!(
+            "all-protocols {loc}: {}",
+            serde_json::to_string(&r).unwrap()
+        ));
+        r
+    };
+    let outcome = |loc: &str| handshake(&by_location(loc));
+
+    assert_eq!(outcome("= /"), (HandshakeOutcome::Ok, Some(200)));
+    assert_eq!(outcome("/slow-a").0, HandshakeOutcome::Timeout);
+    assert_eq!(outcome("/slow-b").0, HandshakeOutcome::Timeout);
+    let tls = by_location("/tls");
+    assert_eq!(handshake(&tls).0, HandshakeOutcome::Ok);
+    assert_eq!(tls.handshake.unwrap().detail, "TLS 1.2 ServerHello");
+    assert_eq!(
+        outcome("/tls-as-plain"),
+        (HandshakeOutcome::TlsOnPlain, Some(400))
+    );
+    assert_eq!(outcome("/plain-as-tls").0, HandshakeOutcome::PlainHttpOnTls);
+    let own = by_location("/self");
+    assert_eq!(own.connect[0].addr.to_string(), "127.0.0.1");
+    assert_eq!(handshake(&own), (HandshakeOutcome::Ok, Some(200)));
+    assert_eq!(
+        outcome("/grpc"),
+        (HandshakeOutcome::WrongProtocol, Some(400))
+    );
+    assert_eq!(outcome("/mc"), (HandshakeOutcome::WrongProtocol, Some(400)));
+    // busybox httpd waits for a line that a binary request may never contain: a timeout, or a 400.
+    for loc in ["/php", "/uwsgi", "/scgi"] {
+        let (o, _) = outcome(loc);
+        assert!(
+            matches!(
+                o,
+                HandshakeOutcome::Timeout
+                    | HandshakeOutcome::WrongProtocol
+                    | HandshakeOutcome::Invalid
+            ),
+            "{loc}: {o:?}"
+        );
+    }
+    // The upstream block: one server answers, the other refuses; the pass's Host header is used.
+    let pool: Vec<ProbeResult> = targets
+        .iter()
+        .zip(&proxy.probes)
+        .filter(|(t, _)| t.upstream.is_some())
+        .map(|(_, p)| p.clone().unwrap())
+        .collect();
+    assert_eq!(pool.len(), 2);
+    let good = pool.iter().find(|r| r.target == "web:8080").unwrap();
+    assert_eq!(handshake(good), (HandshakeOutcome::Ok, Some(200)));
+    assert_eq!(
+        good.handshake.as_ref().unwrap().request,
+        "GET / HTTP/1.1, Host: pool.test"
+    );
+    let bad = pool.iter().find(|r| r.target == "web:8081").unwrap();
+    assert_eq!(bad.connect[0].outcome, ConnectOutcome::Refused);
+    run.down().expect("teardown");
+}
+
+#[test]
+fn exec_fallback_inside_a_busybox_container() {
+    if !docker_or_skip() {
+        return;
+    }
+    // The test nginx image has no shell tools; busybox has nslookup and wget. Probe from the `app` container
+    // as if it were the proxy (it is on the same network and runs nothing of ours).
+    let run = Example::load("healthy-basic").up();
+    let mut facts = facts(&run);
+    for c in &mut facts.live.as_mut().unwrap().containers {
+        c.service = match c.service.as_str() {
+            "proxy" => "proxy-not-this-one".to_string(),
+            "app" => "proxy".to_string(),
+            other => other.to_string(),
+        };
+    }
+    let notes = probe::run_way(&mut facts, &opts(), Way::Exec);
+    say(&format!("exec: {}", notes.join(" | ")));
+    let proxy = facts.proxies.iter().find(|p| p.service == "proxy").unwrap();
+    let r = proxy.probes[0].clone().expect("probed");
+    say(&format!("exec: {}", serde_json::to_string(&r).unwrap()));
+    assert_eq!(r.how, "exec");
+    let dns = r.dns.as_ref().unwrap();
+    assert!(dns.server.contains("127.0.0.11"), "{dns:?}");
+    assert_eq!(dns.addrs.len(), 1, "{dns:?}");
+    assert_eq!(r.connect[0].outcome, ConnectOutcome::Connected, "{r:#?}");
+    assert!(r.handshake.is_none());
+    run.down().expect("teardown");
+}

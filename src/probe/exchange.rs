@@ -689,6 +689,8 @@ pub async fn handshake(plan: &Plan, addr: &Addr, s: Stream) -> HandshakeResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::time::Timeouts;
+    use tokio::net::TcpListener;
 
     #[test]
     fn durations() {
@@ -723,5 +725,271 @@ mod tests {
         let a: [u8; 32] = random_bytes();
         let b: [u8; 32] = random_bytes();
         assert_ne!(a, b);
+    }
+
+    /// What a test server does with the first bytes of a connection.
+    #[derive(Clone)]
+    enum Reply {
+        Bytes(Vec<u8>),
+        Close,
+        Hold,
+    }
+
+    /// A server on 127.0.0.1 that answers every connection with `reply(first bytes)`.
+    async fn serve(reply: fn(&[u8]) -> Reply) -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let n = timeout(Duration::from_millis(500), s.read(&mut buf))
+                        .await
+                        .ok()
+                        .and_then(|r| r.ok())
+                        .unwrap_or(0);
+                    match reply(&buf[..n]) {
+                        Reply::Bytes(b) => {
+                            let _ = s.write_all(&b).await;
+                            let _ = s.shutdown().await;
+                        }
+                        Reply::Close => {}
+                        Reply::Hold => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    fn plan(proto: Proto, port: u16) -> Plan {
+        let limit = Limit {
+            nginx: Duration::from_secs(60),
+            probe: Duration::from_millis(400),
+        };
+        Plan {
+            index: 0,
+            proto,
+            dest: Ok(super::super::plan::Dest::Ip(IpAddr::V4(
+                Ipv4Addr::LOCALHOST,
+            ))),
+            port,
+            uri: "/".into(),
+            host_header: format!("app:{port}"),
+            sni: Some("app".into()),
+            timeouts: Timeouts {
+                connect: limit,
+                read: limit,
+            },
+            runtime: false,
+            resolver: None,
+            label: format!("app:{port}"),
+        }
+    }
+
+    async fn probe(proto: Proto, addr: SocketAddr) -> (ConnectResult, Option<HandshakeResult>) {
+        let p = plan(proto, addr.port());
+        let a = Addr::Tcp(addr);
+        let (c, s) = connect(&a, p.timeouts.connect).await;
+        let h = match s {
+            Some(s) => Some(handshake(&p, &a, s).await),
+            None => None,
+        };
+        (c, h)
+    }
+
+    fn ok_200(req: &[u8]) -> Reply {
+        if req.starts_with(b"GET ") {
+            Reply::Bytes(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec())
+        } else {
+            Reply::Close
+        }
+    }
+
+    fn tls_server(req: &[u8]) -> Reply {
+        if req.starts_with(&[0x16, 0x03]) {
+            // a TLS 1.2 ServerHello header (cut): enough to say the port speaks TLS
+            Reply::Bytes(vec![
+                0x16, 0x03, 0x03, 0x00, 0x45, 0x02, 0x00, 0x00, 0x41, 0x03, 0x03,
+            ])
+        } else {
+            Reply::Close
+        }
+    }
+
+    #[tokio::test]
+    async fn http_ok_and_refused() {
+        let addr = serve(ok_200).await;
+        let (c, h) = probe(Proto::Http, addr).await;
+        assert_eq!(c.outcome, ConnectOutcome::Connected);
+        let h = h.unwrap();
+        assert_eq!((h.outcome, h.status), (HandshakeOutcome::Ok, Some(200)));
+        assert!(h.capped);
+
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let (c, h) = probe(Proto::Http, closed).await;
+        assert_eq!(c.outcome, ConnectOutcome::Refused);
+        assert!(h.is_none());
+    }
+
+    #[tokio::test]
+    async fn silent_and_closing_ports() {
+        let silent = serve(|_| Reply::Hold).await;
+        let h = probe(Proto::Http, silent).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Timeout, "{h:?}");
+        assert!(h.detail.contains("the probe's cap"), "{}", h.detail);
+
+        let closing = serve(|_| Reply::Close).await;
+        let h = probe(Proto::Http, closing).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Closed, "{h:?}");
+        let h = probe(Proto::Https, closing).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Closed, "{h:?}");
+    }
+
+    #[tokio::test]
+    async fn tls_both_ways() {
+        // A TLS server that closes on plain text without a word: found by the ClientHello that follows.
+        let tls = serve(tls_server).await;
+        let h = probe(Proto::Http, tls).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::TlsOnPlain, "{h:?}");
+        let h = probe(Proto::Https, tls).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Ok, "{h:?}");
+        assert_eq!(h.detail, "TLS handshake");
+
+        // An HTTP server that closes on a ClientHello without a word: found by the plain GET that follows.
+        let plain = serve(ok_200).await;
+        let h = probe(Proto::Https, plain).await.1.unwrap();
+        assert_eq!(
+            (h.outcome, h.status),
+            (HandshakeOutcome::PlainHttpOnTls, Some(200)),
+            "{h:?}"
+        );
+
+        // A TLS alert to plain HTTP.
+        let alert = serve(|_| Reply::Bytes(vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])).await;
+        let h = probe(Proto::Http, alert).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::TlsOnPlain, "{h:?}");
+        assert!(h.detail.contains("protocol_version"), "{}", h.detail);
+    }
+
+    #[tokio::test]
+    async fn fastcgi_grpc_uwsgi_scgi_memcached() {
+        let fcgi = serve(|req| {
+            if req.first() == Some(&1) && req.get(1) == Some(&9) {
+                Reply::Bytes(vec![1, 10, 0, 0, 0, 0, 0, 0])
+            } else {
+                Reply::Close
+            }
+        })
+        .await;
+        let h = probe(Proto::Fastcgi, fcgi).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Ok, "{h:?}");
+
+        let h2 = serve(|req| {
+            if req.starts_with(wire::h2::PREFACE) {
+                Reply::Bytes(vec![0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0x40, 0])
+            } else {
+                Reply::Close
+            }
+        })
+        .await;
+        let h = probe(Proto::Grpc, h2).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Ok, "{h:?}");
+
+        let http_400 = serve(|_| {
+            Reply::Bytes(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n".to_vec())
+        })
+        .await;
+        for proto in [
+            Proto::Fastcgi,
+            Proto::Grpc,
+            Proto::Uwsgi,
+            Proto::Scgi,
+            Proto::Memcached,
+        ] {
+            let h = probe(proto, http_400).await.1.unwrap();
+            assert_eq!(
+                h.outcome,
+                HandshakeOutcome::WrongProtocol,
+                "{proto:?}: {h:?}"
+            );
+            assert_eq!(h.status, Some(400));
+        }
+
+        let uwsgi = serve(|req| {
+            if req.first() == Some(&0) {
+                Reply::Bytes(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhi".to_vec())
+            } else {
+                Reply::Close
+            }
+        })
+        .await;
+        let h = probe(Proto::Uwsgi, uwsgi).await.1.unwrap();
+        assert_eq!((h.outcome, h.status), (HandshakeOutcome::Ok, Some(200)));
+
+        let scgi = serve(|req| {
+            if req.windows(4).any(|w| w == b"SCGI") {
+                Reply::Bytes(b"Status: 404 Not Found\r\n\r\n".to_vec())
+            } else {
+                Reply::Close
+            }
+        })
+        .await;
+        let h = probe(Proto::Scgi, scgi).await.1.unwrap();
+        assert_eq!((h.outcome, h.status), (HandshakeOutcome::Ok, Some(404)));
+
+        let mc = serve(|req| {
+            if req == b"version\r\n" {
+                Reply::Bytes(b"VERSION 1.6.21\r\n".to_vec())
+            } else {
+                Reply::Close
+            }
+        })
+        .await;
+        let h = probe(Proto::Memcached, mc).await.1.unwrap();
+        assert_eq!(h.outcome, HandshakeOutcome::Ok);
+        assert_eq!(h.detail, "VERSION 1.6.21");
+
+        let h = probe(Proto::Tcp, mc).await.1.unwrap();
+        assert_eq!(
+            (h.outcome, h.protocol.as_str()),
+            (HandshakeOutcome::Ok, "tcp")
+        );
+    }
+
+    #[tokio::test]
+    async fn unix_socket() {
+        let dir = std::env::temp_dir().join(format!("cd-probe-unix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("app.sock");
+        let _ = std::fs::remove_file(&path);
+        let l = tokio::net::UnixListener::bind(&path).unwrap();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+            }
+        });
+        let p = plan(Proto::Http, 0);
+        let a = Addr::Unix {
+            open: path.clone(),
+            path: "/run/app.sock".into(),
+        };
+        let (c, s) = connect(&a, p.timeouts.connect).await;
+        assert_eq!(c.outcome, ConnectOutcome::Connected);
+        assert_eq!(c.unix_path.as_deref(), Some("/run/app.sock"));
+        let h = handshake(&p, &a, s.unwrap()).await;
+        assert_eq!((h.outcome, h.status), (HandshakeOutcome::Ok, Some(204)));
+        let missing = Addr::Unix {
+            open: dir.join("missing.sock"),
+            path: "/run/missing.sock".into(),
+        };
+        let (c, _) = connect(&missing, p.timeouts.connect).await;
+        assert!(matches!(c.outcome, ConnectOutcome::Error(_)), "{c:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

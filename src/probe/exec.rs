@@ -6,6 +6,7 @@
 
 use super::dns::{ContainerResolv, parse_hosts, parse_nameservers};
 use super::plan::{Dest, Plan};
+use super::time::Limit;
 use crate::live::{ConnectOutcome, ConnectResult, DnsResult, LiveContainer, ProbeResult};
 use std::collections::HashSet;
 use std::io::Read;
@@ -183,6 +184,7 @@ pub fn parse_tcp_check(code: Option<i32>, stderr: &str) -> ConnectOutcome {
         ConnectOutcome::Timeout
     } else if code == Some(0)
         || low.contains("server returned error")
+        || low.contains("remote file exists")
         || low.contains("http/")
         || low.contains("download timed out")
         || low.contains("bad header")
@@ -272,7 +274,9 @@ impl Exec<'_> {
         }
     }
 
-    fn tcp(&self, ip: IpAddr, port: u16, limit: Duration) -> (ConnectResult, Option<String>) {
+    fn tcp(&self, ip: IpAddr, port: u16, limit: Limit) -> (ConnectResult, Option<String>) {
+        let capped = limit.capped();
+        let limit = limit.probe;
         let start = Instant::now();
         let secs = limit.as_secs().max(1).to_string();
         let host = ip.to_string();
@@ -292,29 +296,24 @@ impl Exec<'_> {
                 IpAddr::V6(v6) => format!("http://[{v6}]:{port}/"),
                 IpAddr::V4(v4) => format!("http://{v4}:{port}/"),
             };
-            let w = docker(
-                &[
-                    "exec",
-                    self.id,
-                    "wget",
-                    "-q",
-                    "-T",
-                    &secs,
-                    "-O",
-                    "/dev/null",
-                    &url,
-                ],
+            let mut w = docker(
+                &["exec", self.id, "wget", "--spider", "-T", &secs, &url],
                 wait,
             );
+            // Some static busybox builds crash on -T: once more without it (bounded by `wait` here only).
+            if matches!(w.code, Some(c) if c >= 128) || w.stderr.contains("Usage") {
+                w = docker(&["exec", self.id, "wget", "--spider", &url], wait);
+            }
             if missing_tool(&w) {
                 (
                     ConnectOutcome::Error("no nc -z nor wget in the proxy image".into()),
                     Some("no TCP check possible in this image".to_string()),
                 )
             } else {
+                let text = format!("{}\n{}", String::from_utf8_lossy(&w.stdout), w.stderr);
                 (
-                    parse_tcp_check(w.code, &w.stderr),
-                    Some("TCP checked with wget".to_string()),
+                    parse_tcp_check(w.code, &text),
+                    Some("TCP checked with wget --spider".to_string()),
                 )
             }
         };
@@ -326,7 +325,7 @@ impl Exec<'_> {
                 outcome,
                 millis: (start.elapsed().as_secs_f64() * 1e6).round() / 1e3,
                 timeout_millis: limit.as_millis() as u64,
-                capped: false,
+                capped,
             },
             tool,
         )
@@ -422,7 +421,7 @@ fn probe_one(ex: &Exec<'_>, plan: &Plan, allowed: &HashSet<IpAddr>) -> ProbeResu
             ));
             continue;
         }
-        let (c, note) = ex.tcp(ip, plan.port, plan.timeouts.connect.probe);
+        let (c, note) = ex.tcp(ip, plan.port, plan.timeouts.connect);
         result.connect.push(c);
         notes.extend(note);
     }

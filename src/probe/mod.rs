@@ -490,6 +490,15 @@ async fn probe_one(plan: &Plan, dns: Option<crate::live::DnsResult>, ctx: &Ctx<'
         Ok(Dest::Ip(ip)) => vec![Addr::Tcp(SocketAddr::new(*ip, plan.port))],
         Ok(Dest::Name(_)) => {
             let addrs = dns.as_ref().map(|d| d.addrs.clone()).unwrap_or_default();
+            let gone = dns.as_ref().and_then(|d| d.error.as_deref());
+            if !plan.runtime && matches!(gone, Some("NXDOMAIN" | "NODATA" | "not-found")) {
+                notes.push(
+                    "nginx resolved this name when it started (it does not start otherwise) and keeps that \
+                     address: the name is gone now, so the container behind it stopped or left the network \
+                     (nginx: 502 after `No route to host`, or a hang)"
+                        .to_string(),
+                );
+            }
             result.dns = dns;
             addrs
                 .into_iter()
