@@ -101,11 +101,12 @@ fn facts(run: &Running) -> Facts {
     facts
 }
 
+/// `COMPOSE_DOCTOR_TEST_PROGRESS=1` shows the progress bar (run with `--nocapture` in a terminal).
 fn opts() -> ProbeOptions {
     ProbeOptions {
         cap: Duration::from_secs(5),
         exec_fallback: false,
-        progress: false,
+        progress: std::env::var("COMPOSE_DOCTOR_TEST_PROGRESS").is_ok(),
     }
 }
 

@@ -62,6 +62,10 @@ struct Shared {
     live: LiveFacts,
     /// Addresses of the project's containers: the only ones the probe connects to.
     allowed: HashSet<IpAddr>,
+    /// Of those, the addresses on a bridge of this machine (`br-<network id>`, `docker0`): the only ones the
+    /// host fallback connects to, so no probe packet ever leaves the machine (Docker Desktop, remote engines,
+    /// rootless engines and macvlan networks have none).
+    allowed_from_host: HashSet<IpAddr>,
     /// The engine runs on this machine (a unix socket or a loopback TCP address, not Docker Desktop).
     local: bool,
     opts: ProbeOptions,
@@ -73,6 +77,18 @@ struct Job {
     proxy: usize,
     container: LiveContainer,
     plans: Vec<Plan>,
+}
+
+/// Whether `e`'s network is a Linux bridge of this machine, so its addresses are reachable from here without
+/// any packet leaving the machine.
+fn bridge_is_here(e: &crate::live::Endpoint) -> bool {
+    let net = std::path::Path::new("/sys/class/net");
+    if e.network == "bridge" {
+        return net.join("docker0").exists();
+    }
+    e.network_id.len() >= 12
+        && e.network_id.is_char_boundary(12)
+        && net.join(format!("br-{}", &e.network_id[..12])).exists()
 }
 
 /// Whether the engine runs on this machine, where its container PIDs and bridge addresses are ours to use.
@@ -132,6 +148,18 @@ pub fn run_way(facts: &mut Facts, opts: &ProbeOptions, way: Way) -> Vec<String> 
         .flat_map(|e| [e.ipv4, e.ipv6])
         .flatten()
         .collect();
+    let allowed_from_host: HashSet<IpAddr> = live
+        .containers
+        .iter()
+        .flat_map(|c| c.networks.iter())
+        .filter(|e| bridge_is_here(e))
+        .flat_map(|e| [e.ipv4, e.ipv6])
+        .flatten()
+        .collect();
+    // Every proxy gets one slot per target, `None` until probed.
+    for p in facts.proxies.iter_mut() {
+        p.probes = vec![None; p.targets().len()];
+    }
 
     let mut jobs = Vec::new();
     for (i, proxy) in facts.proxies.iter().enumerate() {
@@ -185,6 +213,7 @@ pub fn run_way(facts: &mut Facts, opts: &ProbeOptions, way: Way) -> Vec<String> 
     let shared = Arc::new(Shared {
         live: live.clone(),
         allowed,
+        allowed_from_host,
         local: local.is_ok(),
         opts: opts.clone(),
         way,
@@ -420,7 +449,10 @@ async fn probe_all(shared: &Shared, job: &Job, mode: Mode) -> JobOutput {
         .map(|pid| PathBuf::from(format!("/proc/{pid}/root")));
     let ctx = Ctx {
         how,
-        allowed: &shared.allowed,
+        allowed: match mode {
+            Mode::Setns => &shared.allowed,
+            Mode::Host => &shared.allowed_from_host,
+        },
         loopback_ok: mode == Mode::Setns,
         unix_root,
     };
@@ -515,8 +547,9 @@ async fn probe_one(plan: &Plan, dns: Option<crate::live::DnsResult>, ctx: &Ctx<'
             )),
             Addr::Tcp(sa) if !sa.ip().is_loopback() && !ctx.allowed.contains(&sa.ip()) => {
                 notes.push(format!(
-                    "{} is not an address of this project's containers: the probe does not connect to it",
-                    sa.ip()
+                    "{} is not an address of this project's containers{}: the probe does not connect to it",
+                    sa.ip(),
+                    if ctx.how == "host" { " on a bridge of this machine" } else { "" }
                 ))
             }
             _ => usable.push(a),
@@ -568,5 +601,45 @@ mod netns {
         let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))
             .map_err(|e| format!("cannot open /proc/{pid}/ns/net: {e}"))?;
         setns(&ns, CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(endpoint: &str, os: &str) -> LiveFacts {
+        let mut live = LiveFacts::default();
+        live.engine.endpoint = endpoint.to_string();
+        live.engine.os = os.to_string();
+        live
+    }
+
+    #[test]
+    fn local_engines() {
+        for ok in [
+            "",
+            "unix:///var/run/docker.sock",
+            "unix:///run/user/1000/docker.sock (context rootless)",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375 (DOCKER_HOST)",
+            "tcp://[::1]:2375",
+        ] {
+            assert!(
+                engine_is_local(&engine(ok, "Debian GNU/Linux 12")).is_ok(),
+                "{ok}"
+            );
+        }
+        for remote in [
+            "tcp://10.0.0.5:2376",
+            "ssh://me@build",
+            "npipe:////./pipe/docker_engine",
+        ] {
+            assert!(
+                engine_is_local(&engine(remote, "linux")).is_err(),
+                "{remote}"
+            );
+        }
+        assert!(engine_is_local(&engine("unix:///var/run/docker.sock", "Docker Desktop")).is_err());
     }
 }
