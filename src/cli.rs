@@ -28,6 +28,8 @@ pub enum Command {
     },
     /// List every check
     Rules,
+    /// The routes table alone, with the state of each upstream's container: which upstreams are down now
+    Status(CheckArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -80,4 +82,14 @@ pub struct CheckArgs {
     /// Print only the findings and the summary
     #[arg(short, long)]
     pub quiet: bool,
+    /// Check what really runs: require a Docker daemon (exit 2 when it cannot be reached)
+    #[arg(long, conflicts_with = "offline")]
+    pub live: bool,
+    /// Check the files only, never ask Docker (default: live when the daemon answers and the project has
+    /// containers, static otherwise)
+    #[arg(long)]
+    pub offline: bool,
+    /// Upper bound for each Docker call and stream, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub docker_timeout: f64,
 }

@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod compose;
 pub mod discover;
+pub mod docker;
 pub mod error;
 pub mod live;
 pub mod model;
@@ -27,4 +28,80 @@ pub fn load_facts(opts: &compose::LoadOptions) -> error::Result<Facts> {
         images,
         live: None,
     })
+}
+
+/// The configuration directory of a proxy's image, where live mode reads the files back from.
+fn conf_dir(proxy: &model::Proxy) -> String {
+    match proxy.loaded() {
+        Some(c) => match c.entry.rsplit_once('/') {
+            Some((dir, _)) if !dir.is_empty() => dir.to_string(),
+            _ => "/etc/nginx".into(),
+        },
+        None => "/etc/nginx".into(),
+    }
+}
+
+/// Asks Docker what runs for the project and adds it to the facts (live mode), with the configuration
+/// files that differ between the project and the running proxies.
+pub fn add_live(
+    facts: &mut Facts,
+    client: &docker::Client,
+    opts: &docker::DockerOptions,
+) -> Result<(), docker::DockerError> {
+    let nginx: Vec<(String, String)> = facts
+        .proxies
+        .iter()
+        .map(|p| (p.service.clone(), conf_dir(p)))
+        .collect();
+    let live = docker::gather(client, &facts.project, &nginx, opts)?;
+    for proxy in &mut facts.proxies {
+        proxy.drift = drift(proxy, &live);
+    }
+    facts.live = Some(live);
+    Ok(())
+}
+
+/// Project files whose text differs from the same path in the running proxy container.
+fn drift(proxy: &model::Proxy, live: &live::LiveFacts) -> Vec<model::Drift> {
+    let Some(cfg) = proxy.loaded() else {
+        return Vec::new();
+    };
+    let Some(files) = live
+        .containers_of(&proxy.service)
+        .find(|c| c.is_running())
+        .and_then(|c| c.nginx.as_ref())
+        .and_then(|n| n.files.as_ref())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in &cfg.files {
+        // rendered templates and the image's own defaults have no project text to compare
+        let src = proxy
+            .sources
+            .iter()
+            .rev()
+            .find(|s| s.container_path == f.container_path);
+        if !src.is_some_and(|s| matches!(s.kind, "mount" | "config" | "copy"))
+            || !f.host_path.is_file()
+        {
+            continue;
+        }
+        let Ok(text) = std::fs::read(&f.host_path) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&text);
+        let kind = match files.iter().find(|(p, _)| *p == f.container_path) {
+            Some((_, t)) if *t == text => continue,
+            Some(_) => "differs",
+            None => "missing",
+        };
+        out.push(model::Drift {
+            container_path: f.container_path.clone(),
+            host_path: f.host_path.clone(),
+            kind,
+            origin: src.and_then(|s| s.origin.clone()),
+        });
+    }
+    out
 }

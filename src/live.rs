@@ -53,7 +53,7 @@ pub struct LiveContainer {
     pub finished_at: Option<String>,
     pub finished_at_unix: Option<f64>,
     pub image: String,
-    /// `ExposedPorts` of the container's config (image `EXPOSE` plus compose `expose`).
+    /// `ExposedPorts` of the container's config (image `EXPOSE` plus compose `expose`), TCP ports only.
     pub exposed_ports: Vec<u16>,
     pub network_mode: String,
     pub networks: Vec<Endpoint>,
@@ -61,7 +61,9 @@ pub struct LiveContainer {
     pub memory_limit: Option<u64>,
     /// The host PID of the container's main process (0 or None when not running).
     pub pid: Option<u32>,
-    /// TCP sockets in LISTEN state in the container's network namespace; `None` when they could not be read.
+    /// TCP sockets in LISTEN state in the container's network namespace; `None` when they could not be read
+    /// (or the container has no process). Docker's embedded DNS listener on 127.0.0.11 is left out, and an
+    /// IPv4-mapped IPv6 address is given as IPv4; `::` usually means every IPv4 address too (dual stack).
     pub listening: Option<Vec<Listener>>,
     /// `proc` (read from /proc/PID/net/tcp on the host) or `exec` (read inside the container).
     pub listening_source: Option<String>,
@@ -87,7 +89,8 @@ pub struct Endpoint {
     /// container name).
     pub aliases: Vec<String>,
     /// Names Docker's embedded DNS answers for this container on this network (`DNSNames` on API >= 1.44;
-    /// else container name + aliases).
+    /// else container name + aliases + compose service name; none on the predefined `bridge`, `host` and
+    /// `none` networks).
     pub dns_names: Vec<String>,
     pub ipv4: Option<IpAddr>,
     pub ipv6: Option<IpAddr>,
@@ -124,6 +127,9 @@ pub struct NginxLive {
     pub errors: Vec<ErrorLogEntry>,
     /// True when the log could be read (even if empty).
     pub log_read: bool,
+    /// The last `[emerg]` line of the log when the container is not running: why nginx exited (or never
+    /// started).
+    pub fatal: Option<ErrorLogEntry>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,13 +145,16 @@ pub struct ErrorLogEntry {
     pub message: String,
     /// `upstream: "http://172.20.0.3:8080/"` as nginx logged it: the address nginx really used.
     pub upstream: Option<String>,
-    /// The host in `host not found in upstream "app:8080"` or `app could not be resolved`.
+    /// The host in `host not found in upstream "app:8080"` or `app could not be resolved`: the name only,
+    /// without a port (nginx 1.22 logs `host not found in upstream "app"` for `proxy_pass http://app:8080`).
     pub host: Option<String>,
     /// How many identical (kind, upstream, host) lines were folded into this one.
     pub count: u64,
+    /// When the last of the folded lines was written (`None` when `count` is 1 or the lines carry no time).
+    pub last_time: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// `connect() failed (111: Connection refused)`

@@ -25,8 +25,9 @@ fn main() -> ExitCode {
             list_rules();
             ExitCode::SUCCESS
         }
-        Some(Command::Check(args)) => check(&args),
-        None => check(&cli.check),
+        Some(Command::Check(args)) => check(&args, false),
+        Some(Command::Status(args)) => check(&args, true),
+        None => check(&cli.check, false),
     }
 }
 
@@ -73,7 +74,61 @@ fn list_rules() {
     print_out(&s);
 }
 
-fn check(args: &CheckArgs) -> ExitCode {
+/// Static or live: what the flags ask, and what the daemon allows.
+fn live_facts(
+    args: &CheckArgs,
+    facts: &mut compose_doctor::model::Facts,
+) -> Result<Option<String>, String> {
+    use compose_doctor::docker;
+    if args.offline {
+        return Ok(None);
+    }
+    let timeout = std::time::Duration::from_secs_f64(args.docker_timeout.clamp(0.1, 600.0));
+    let opts = docker::DockerOptions {
+        timeout,
+        ..Default::default()
+    };
+    // without --live, a daemon that does not answer quickly means a static check, not a wait
+    let connect_opts = if args.live {
+        opts.clone()
+    } else {
+        docker::DockerOptions {
+            timeout: timeout.min(std::time::Duration::from_secs(3)),
+            ..opts.clone()
+        }
+    };
+    let client = match docker::connect(&connect_opts) {
+        Ok((c, _)) => c,
+        Err(e) if args.live => return Err(format!("{e}\n  hint: {}", e.hint())),
+        Err(e) => {
+            return Ok(Some(format!(
+                "static check: Docker is not reachable ({})",
+                e.message()
+            )));
+        }
+    };
+    if let Err(e) = compose_doctor::add_live(facts, &client, &opts) {
+        if args.live {
+            return Err(format!("{e}\n  hint: {}", e.hint()));
+        }
+        facts.live = None;
+        return Ok(Some(format!(
+            "static check: asking Docker failed ({})",
+            e.message()
+        )));
+    }
+    let none_exist = facts.live.as_ref().is_some_and(|l| l.containers.is_empty());
+    if none_exist && !args.live {
+        facts.live = None;
+        return Ok(Some(format!(
+            "static check: no container of project `{}` exists (use --live to check against Docker anyway)",
+            facts.project.name
+        )));
+    }
+    Ok(None)
+}
+
+fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -90,15 +145,40 @@ fn check(args: &CheckArgs) -> ExitCode {
         working_dir: cwd,
         environ: std::env::vars().collect(),
     };
-    let facts = match compose_doctor::load_facts(&opts) {
+    let mut facts = match compose_doctor::load_facts(&opts) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_TROUBLE);
         }
     };
+    match live_facts(args, &mut facts) {
+        Ok(Some(note)) if !args.quiet => eprintln!("note: {note}"),
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("error: --live: {e}");
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    }
+    if let Some(live) = &facts.live {
+        for what in &live.incomplete {
+            eprintln!("warning: live facts incomplete: {what}");
+        }
+    }
     let analysis = checks::run(&facts);
-    let mode = "static";
+    let mode = if facts.live.is_some() {
+        "live"
+    } else {
+        "static"
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
     match args.format {
         Format::Json => {
             let v = report::json::render(&facts, &analysis, mode);
@@ -107,15 +187,13 @@ fn check(args: &CheckArgs) -> ExitCode {
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             ));
         }
+        Format::Table if status_only => {
+            print_out(&format!(
+                "{}\n",
+                report::text::routes_table(&facts, &analysis, color)
+            ));
+        }
         Format::Table => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => {
-                    std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
             let opts = report::text::Options {
                 color,
                 verbose: args.verbose,

@@ -84,6 +84,9 @@ pub struct DeliveryProblem {
     pub message: String,
     pub help: String,
     pub loc: Option<Location>,
+    /// nginx will not start with the result (e.g. a blanked variable leaves a directive without its
+    /// argument).
+    pub fatal: bool,
 }
 
 impl Proxy {

@@ -299,6 +299,9 @@ ground_truth_tests! {
     upstream_recreated_same_ip => "upstream-recreated-same-ip",
     upstream_stopped => "upstream-stopped",
     upstream_timeout => "upstream-timeout",
+    include_missing => "include-missing",
+    healthy_templates => "healthy-templates",
+    envsubst_wipes_variables => "envsubst-wipes-variables",
     wrong_context => "wrong-context",
     wrong_port => "wrong-port",
 }
@@ -315,27 +318,6 @@ fn every_example_has_a_test() {
 #[test]
 fn expected_files_are_well_formed() {
     const STATUSES: &[&str] = &["ok", "error", "warning", "info", "unknown"];
-    const CATEGORIES: &[&str] = &[
-        "unknown-host",
-        "no-shared-network",
-        "localhost-in-container",
-        "wrong-port",
-        "published-port",
-        "loopback-bind",
-        "upstream-down",
-        "oom-killed",
-        "stale-ip",
-        "no-resolver",
-        "invalid-response",
-        "timeout",
-        "tls-mismatch",
-        "protocol-mismatch",
-        "config-error",
-        "config-missing",
-        "default-bridge",
-        "not-a-service",
-        "partial-upstream",
-    ];
     let mut problems = Vec::new();
     for name in support::example_names() {
         let ex = Example::load(&name);
@@ -357,7 +339,7 @@ fn expected_files_are_well_formed() {
                     problems.push(format!("{at}: unknown status {status:?}"));
                 }
                 if let Some(c) = category
-                    && !CATEGORIES.contains(&c)
+                    && !compose_doctor::checks::CATEGORIES.contains(&c)
                 {
                     problems.push(format!("{at}: unknown category {c:?}"));
                 }

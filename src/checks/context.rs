@@ -21,7 +21,24 @@ impl<'a> Ctx<'a> {
             .enabled_services()
             .map(|s| {
                 let mut f = ports::port_facts(s, facts.images.get(&s.name));
-                f.live = facts.live.as_ref().and_then(|l| live_listeners(l, &s.name));
+                if let Some(l) = &facts.live {
+                    f.live = live_listeners(l, &s.name);
+                    // the image's EXPOSE, which the files may not show (a prebuilt image)
+                    for p in l
+                        .containers_of(&s.name)
+                        .flat_map(|c| c.exposed_ports.iter().copied())
+                    {
+                        if !f.evidence.iter().any(|e| e.covers(p)) {
+                            f.evidence.push(ports::Evidence {
+                                start: p,
+                                end: p,
+                                source: ports::Source::ImageExpose,
+                                bind: None,
+                                loc: None,
+                            });
+                        }
+                    }
+                }
                 (s.name.as_str(), f)
             })
             .collect();
@@ -185,6 +202,38 @@ impl<'a> RouteCtx<'a> {
             .into_iter()
             .map(|(p, _)| p)
             .collect()
+    }
+
+    /// Probe mode: what trying this target from nginx's network namespace showed.
+    pub fn probe(&self) -> Option<&'a crate::live::ProbeResult> {
+        let i = self
+            .proxy
+            .targets()
+            .iter()
+            .position(|t| std::ptr::eq(t, self.target))?;
+        self.proxy.probes.get(i)?.as_ref()
+    }
+
+    /// Live mode: the running proxy container and the running containers of the service the route reaches
+    /// (none when either side is not running).
+    pub fn running_pair(
+        &self,
+    ) -> Option<(
+        &crate::live::LiveContainer,
+        Vec<&crate::live::LiveContainer>,
+    )> {
+        let live = self.ctx.facts.live.as_ref()?;
+        let Resolved::Service { service, .. } = &self.resolved else {
+            return None;
+        };
+        let proxy = live
+            .containers_of(&self.proxy.service)
+            .find(|c| c.is_running())?;
+        let ups: Vec<_> = live
+            .containers_of(service)
+            .filter(|c| c.is_running())
+            .collect();
+        (!ups.is_empty()).then_some((proxy, ups))
     }
 
     /// The compose service this route reaches, if any.

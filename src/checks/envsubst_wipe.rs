@@ -13,7 +13,8 @@ file, and names not in the environment become empty strings: nginx's `$host`, `$
 
 ## Why it breaks
 `proxy_set_header Host $host;` becomes `proxy_set_header Host ;` and nginx refuses to start (`invalid number of
-arguments`), or headers and URLs silently lose their values and the upstream answers wrongly.
+arguments`): reported as an error when a blanked variable is a whole argument. Otherwise headers and URLs
+silently lose their values and the upstream answers wrongly (a warning).
 
 ## Example
 ```yaml
@@ -28,7 +29,12 @@ List the variables to replace: `envsubst '$BACKEND_HOST $BACKEND_PORT' < in > ou
 pub fn check(proxy: &Proxy, out: &mut Vec<Finding>) {
     for p in &proxy.delivery_problems {
         if p.kind == DeliveryKind::EnvsubstWipesVariables {
-            out.push(Finding::new(&RULE, p.message.clone(), p.help.clone()).at(p.loc.clone()));
+            let f = Finding::new(&RULE, p.message.clone(), p.help.clone()).at(p.loc.clone());
+            out.push(if p.fatal {
+                f.severity(Severity::Error)
+            } else {
+                f
+            });
         }
     }
 }

@@ -133,7 +133,10 @@ fn entries<'a>(rc: &'a RouteCtx) -> Vec<&'a ErrorLogEntry> {
                 .and_then(super::context::upstream_addr)
                 .is_some_and(|(ip, p)| p == port && ips.contains(&ip))
         })
-        .filter(|e| super::context::log_time(&e.time).is_none_or(|t| t + 1.0 >= since))
+        .filter(|e| {
+            super::context::log_time(e.last_time.as_deref().unwrap_or(&e.time))
+                .is_none_or(|t| t + 1.0 >= since)
+        })
         .collect()
 }
 
@@ -142,7 +145,11 @@ fn push(rc: &RouteCtx, rule: &'static Rule, e: &ErrorLogEntry, out: &mut Vec<Fin
         return;
     }
     let times = if e.count > 1 {
-        format!(" ({} times, last at {})", e.count, e.time)
+        format!(
+            " ({} times, last at {})",
+            e.count,
+            e.last_time.as_deref().unwrap_or(&e.time)
+        )
     } else {
         format!(" (at {})", e.time)
     };

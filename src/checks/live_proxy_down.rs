@@ -46,8 +46,10 @@ pub fn check(proxy: &Proxy, live: &LiveFacts, out: &mut Vec<Finding>) {
         return;
     };
     let emerg = c.nginx.as_ref().and_then(|n| {
-        n.errors.iter().rev().find(|e| {
-            e.level == "emerg" || matches!(e.kind, ErrorKind::HostNotFound | ErrorKind::Emerg)
+        n.fatal.as_ref().or_else(|| {
+            n.errors.iter().rev().find(|e| {
+                e.level == "emerg" || matches!(e.kind, ErrorKind::HostNotFound | ErrorKind::Emerg)
+            })
         })
     });
     let why = match (emerg, c.error.as_deref().filter(|e| !e.is_empty())) {

@@ -31,9 +31,6 @@ per request, `resolver 127.0.0.11 valid=10s; set $up app:8080; proxy_pass http:/
 };
 
 pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
-    let Some(live) = &rc.ctx.facts.live else {
-        return;
-    };
     let t = rc.target;
     if t.runtime_resolution || !matches!(t.host, crate::nginx::Host::Name(_)) {
         return;
@@ -41,19 +38,9 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     let Resolved::Service { service, .. } = &rc.resolved else {
         return;
     };
-    let Some(proxy) = live
-        .containers_of(&rc.proxy.service)
-        .find(|c| c.is_running())
-    else {
+    let Some((proxy, ups)) = rc.running_pair() else {
         return;
     };
-    let ups: Vec<_> = live
-        .containers_of(service)
-        .filter(|c| c.is_running())
-        .collect();
-    if ups.is_empty() {
-        return;
-    }
     let current: Vec<std::net::IpAddr> = ups
         .iter()
         .flat_map(|c| c.networks.iter().filter_map(|n| n.ipv4.or(n.ipv6)))

@@ -91,10 +91,15 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
             format!("it crashes after starting: `docker compose logs {service}`"),
         )
     } else {
-        let code = c
-            .exit_code
-            .map(|e| format!(" with exit code {e}"))
-            .unwrap_or_default();
+        let code = match c.exit_code {
+            Some(137) => {
+                " with code 137 (killed by SIGKILL: `docker stop` after its timeout, or the kernel)"
+                    .to_string()
+            }
+            Some(143) => " with code 143 (stopped by SIGTERM)".to_string(),
+            Some(e) => format!(" with code {e}"),
+            None => String::new(),
+        };
         let err = c
             .error
             .as_deref()
@@ -102,7 +107,11 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
         (
-            format!("`{}` is {}{code}{err}", c.name, c.state),
+            match c.state.as_str() {
+                "exited" | "dead" => format!("`{}` has {}{code}{err}", c.name, c.state),
+                "created" => format!("`{}` was created but never started{err}", c.name),
+                s => format!("`{}` is {s}{err}", c.name),
+            },
             format!(
                 "see why: `docker compose logs {service}`; start it: `docker compose up -d {service}`"
             ),

@@ -14,6 +14,7 @@ mod envsubst_wipe;
 mod include_missing;
 mod live_config_drift;
 mod live_error_log;
+mod live_network;
 mod live_oom_killed;
 mod live_proxy_down;
 mod live_stale_ip;
@@ -25,6 +26,7 @@ mod no_resolver;
 mod no_shared_network;
 mod not_a_service;
 mod partial_upstream;
+mod probe_findings;
 mod protocol_mismatch;
 mod published_port;
 mod resolver_not_docker;
@@ -73,6 +75,29 @@ pub struct Rule {
     pub doc: &'static str,
 }
 
+/// The categories of the JSON schema: every rule has one of these.
+pub const CATEGORIES: &[&str] = &[
+    "unknown-host",
+    "no-shared-network",
+    "localhost-in-container",
+    "wrong-port",
+    "published-port",
+    "loopback-bind",
+    "upstream-down",
+    "oom-killed",
+    "stale-ip",
+    "no-resolver",
+    "invalid-response",
+    "timeout",
+    "tls-mismatch",
+    "protocol-mismatch",
+    "config-error",
+    "config-missing",
+    "default-bridge",
+    "not-a-service",
+    "partial-upstream",
+];
+
 /// Every rule, in code order.
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = vec![
@@ -105,6 +130,14 @@ pub fn rules() -> Vec<&'static Rule> {
         &live_error_log::TLS,
         &live_error_log::PROTOCOL,
         &live_config_drift::RULE,
+        &live_network::RULE,
+        &probe_findings::DNS,
+        &probe_findings::CONNECT,
+        &probe_findings::TIMEOUT,
+        &probe_findings::INVALID,
+        &probe_findings::TLS,
+        &probe_findings::PROTOCOL,
+        &probe_findings::UNREACHABLE,
     ];
     v.sort_by_key(|r| r.code);
     v
@@ -268,9 +301,25 @@ pub fn run(facts: &Facts) -> Analysis {
             not_a_service::check(&rc, &mut fs);
             if facts.live.is_some() {
                 live_upstream_down::check(&rc, &mut fs);
+                live_network::check(&rc, &mut fs);
                 live_oom_killed::check(&rc, &mut fs);
                 live_stale_ip::check(&rc, &mut fs);
                 live_error_log::check(&rc, &mut fs);
+            }
+            let mut notes = rc.notes();
+            if let Some(p) = rc.probe() {
+                probe_findings::check(&rc, &mut fs);
+                // what the probe saw outranks what the files suggest about ports and protocols
+                if probe_findings::proved_ok(p) {
+                    fs.retain(|f| !OVERRULED_BY_PROBE.contains(&f.rule.code));
+                    notes.retain(|n| !n.starts_with(UNKNOWN_PREFIX));
+                    if let Some(h) = &p.handshake {
+                        notes.push(format!(
+                            "probe via {}: {} {} in {:.0} ms",
+                            p.how, h.protocol, h.detail, h.millis
+                        ));
+                    }
+                }
             }
             // the re-resolution hint matters only for a route that otherwise works
             if fs.is_empty() && fatal.is_empty() {
@@ -291,7 +340,7 @@ pub fn run(facts: &Facts) -> Analysis {
                 service: rc.service_name().map(str::to_string),
                 status: Status::Ok,
                 codes: Vec::new(),
-                notes: rc.notes(),
+                notes,
             });
             findings.extend(fs);
         }
@@ -333,6 +382,9 @@ pub fn run(facts: &Facts) -> Analysis {
     });
     Analysis { routes, findings }
 }
+
+/// Findings about ports and protocols that a successful probe proves wrong.
+const OVERRULED_BY_PROBE: &[&str] = &["CD104", "CD105", "CD106", "CD107", "CD112", "CD113"];
 
 /// Notes that make a route's verdict `unknown` start with this.
 pub const UNKNOWN_PREFIX: &str = "unknown: ";

@@ -19,6 +19,8 @@ pub enum Source {
     Env(String),
     /// A listening socket of the running container (live mode): the truth.
     Live,
+    /// `ExposedPorts` of the running container's image (live mode): a declaration.
+    ImageExpose,
 }
 
 impl Source {
@@ -30,6 +32,7 @@ impl Source {
             Source::Command => "its command".into(),
             Source::Env(k) => format!("environment `{k}`"),
             Source::Live => "its listening sockets".into(),
+            Source::ImageExpose => "its image's `EXPOSE`".into(),
         }
     }
 }

@@ -3,7 +3,8 @@
 use super::*;
 use crate::compose::{Network, Port, PortRange, Project, Protocol, Service, ServiceNetwork};
 use crate::live::{
-    Endpoint, ErrorKind, ErrorLogEntry, Health, Listener, LiveContainer, LiveFacts, NginxLive,
+    ConnectOutcome, ConnectResult, DnsResult, Endpoint, ErrorKind, ErrorLogEntry, HandshakeOutcome,
+    HandshakeResult, Health, Listener, LiveContainer, LiveFacts, NginxLive, ProbeResult,
 };
 use crate::model::{DeliveryKind, DeliveryProblem, Facts, ImageInfo, Proxy, ProxyConfig};
 use crate::nginx::{Config, Host, PassKind, Problem, ProblemKind, Target, UpstreamRef};
@@ -93,6 +94,7 @@ struct World {
     problems: Vec<Problem>,
     delivery: Vec<DeliveryProblem>,
     live: Option<LiveFacts>,
+    probes: Vec<Option<ProbeResult>>,
 }
 
 impl World {
@@ -104,6 +106,7 @@ impl World {
             problems: vec![],
             delivery: vec![],
             live: None,
+            probes: vec![],
         }
     }
     fn networks(mut self, n: &[(&'static str, bool)]) -> Self {
@@ -119,6 +122,10 @@ impl World {
             containers,
             ..Default::default()
         });
+        self
+    }
+    fn probe(mut self, p: ProbeResult) -> Self {
+        self.probes.push(Some(p));
         self
     }
     fn run(self) -> Analysis {
@@ -195,7 +202,7 @@ impl World {
             sources: vec![],
             delivery_problems: self.delivery,
             drift: Vec::new(),
-            probes: Vec::new(),
+            probes: self.probes,
         };
         let facts = Facts {
             project,
@@ -556,6 +563,7 @@ fn config_problems_fail_every_route_of_the_proxy() {
         message: "missing".into(),
         help: "fix".into(),
         loc: Some(loc("compose.yaml", 8)),
+        fatal: true,
     });
     let a = w.run();
     assert_eq!(a.routes[0].status, Status::Error);
@@ -569,29 +577,8 @@ fn every_rule_is_documented_and_unique() {
     let mut codes: Vec<&str> = rules.iter().map(|r| r.code).collect();
     codes.dedup();
     assert_eq!(codes.len(), rules.len());
-    const CATEGORIES: &[&str] = &[
-        "unknown-host",
-        "no-shared-network",
-        "localhost-in-container",
-        "wrong-port",
-        "published-port",
-        "loopback-bind",
-        "upstream-down",
-        "oom-killed",
-        "stale-ip",
-        "no-resolver",
-        "invalid-response",
-        "timeout",
-        "tls-mismatch",
-        "protocol-mismatch",
-        "config-error",
-        "config-missing",
-        "default-bridge",
-        "not-a-service",
-        "partial-upstream",
-    ];
     for r in rules {
-        assert!(CATEGORIES.contains(&r.category), "{}", r.code);
+        assert!(super::CATEGORIES.contains(&r.category), "{}", r.code);
         for h in [
             "## What it checks",
             "## Why it breaks",
@@ -656,11 +643,13 @@ fn log(kind: ErrorKind, upstream: &str, time: &str) -> ErrorLogEntry {
         upstream: Some(upstream.into()),
         host: None,
         count: 1,
+        last_time: None,
     }
 }
 
 fn nginx_with(mut c: LiveContainer, errors: Vec<ErrorLogEntry>) -> LiveContainer {
     c.nginx = Some(NginxLive {
+        fatal: None,
         files: None,
         errors,
         log_read: true,
@@ -679,7 +668,11 @@ fn live_upstream_states() {
         .live(vec![px(), app_c.clone()])
         .run();
     assert!(only(&a).1.contains(&"upstream-down"));
-    assert!(a.findings.iter().any(|f| f.message.contains("exit code 1")));
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.message.contains("has exited with code 1"))
+    );
     // never created
     let a = World::new(vec![proxy(), app()])
         .target(http("app", 8080))
@@ -832,4 +825,131 @@ fn live_error_log_categories() {
             .run();
         assert_eq!(only(&a).0.status, Status::Ok, "{kind:?}");
     }
+}
+
+#[test]
+fn live_networks_and_image_expose() {
+    // the files say both are on `default`; the containers are on different networks
+    let p = container("proxy", "172.20.0.2", 50.0);
+    let mut app_c = listening(container("app", "172.21.0.3", 40.0), "0.0.0.0", 8080);
+    app_c.networks[0].network_id = "other".into();
+    app_c.networks[0].network = "p_back".into();
+    let a = World::new(vec![proxy(), app()])
+        .target(http("app", 8080))
+        .live(vec![p.clone(), app_c])
+        .run();
+    assert_eq!(only(&a).1, vec!["live-no-shared-network"]);
+    // a prebuilt image's EXPOSE confirms an undeclared port when sockets cannot be read
+    let mut app_c = container("app", "172.20.0.3", 40.0);
+    app_c.exposed_ports = vec![3000];
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 3000))
+        .live(vec![p, app_c])
+        .run();
+    assert_eq!(only(&a).0.status, Status::Ok);
+    assert!(
+        a.routes[0].notes.iter().any(|n| n.contains("EXPOSE")),
+        "{:?}",
+        a.routes[0].notes
+    );
+}
+
+fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) -> ProbeResult {
+    ProbeResult {
+        how: "setns".into(),
+        dns: Some(DnsResult {
+            name: "app".into(),
+            server: "127.0.0.11:53".into(),
+            addrs: vec!["172.20.0.3".parse().unwrap()],
+            error: None,
+            millis: 0.4,
+        }),
+        connect: vec![ConnectResult {
+            addr: "172.20.0.3".parse().unwrap(),
+            port: 8080,
+            outcome: connect,
+            millis: 0.2,
+        }],
+        handshake: handshake.map(|o| HandshakeResult {
+            protocol: "http".into(),
+            outcome: o,
+            detail: "HTTP/1.1 200 OK".into(),
+            status: Some(200),
+            millis: 1.0,
+        }),
+        note: None,
+    }
+}
+
+#[test]
+fn probe_results_decide() {
+    let live = || {
+        vec![
+            container("proxy", "172.20.0.2", 50.0),
+            container("app", "172.20.0.3", 40.0),
+        ]
+    };
+    // a working probe overrules a static port warning, and turns unknown into ok
+    let a = World::new(vec![proxy(), expose(svc("app"), 9999)])
+        .target(http("app", 8080))
+        .live(live())
+        .probe(probe_result(
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::Ok),
+        ))
+        .run();
+    let (r, names) = only(&a);
+    assert_eq!(r.status, Status::Ok, "{names:?}");
+    assert!(r.notes.iter().any(|n| n.starts_with("probe via setns")));
+    for (c, h, name) in [
+        (ConnectOutcome::Refused, None, "probe-refused"),
+        (ConnectOutcome::Unreachable, None, "probe-unreachable"),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::Timeout),
+            "probe-timeout",
+        ),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::Invalid),
+            "probe-invalid-response",
+        ),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::PlainHttpOnTls),
+            "probe-tls-mismatch",
+        ),
+        (
+            ConnectOutcome::Connected,
+            Some(HandshakeOutcome::WrongProtocol),
+            "probe-protocol-mismatch",
+        ),
+    ] {
+        let a = World::new(vec![proxy(), svc("app")])
+            .target(http("app", 8080))
+            .live(live())
+            .probe(probe_result(c, h))
+            .run();
+        assert_eq!(only(&a).0.status, Status::Error, "{name}");
+        assert!(only(&a).1.contains(&name), "{name}: {:?}", only(&a).1);
+    }
+    // the name answers with another container's address
+    let mut p = probe_result(ConnectOutcome::Connected, Some(HandshakeOutcome::Ok));
+    p.dns.as_mut().unwrap().addrs = vec!["172.30.0.9".parse().unwrap()];
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 8080))
+        .live(live())
+        .probe(p)
+        .run();
+    assert!(only(&a).1.contains(&"probe-dns"));
+    // NXDOMAIN
+    let mut p = probe_result(ConnectOutcome::Connected, None);
+    p.dns.as_mut().unwrap().error = Some("NXDOMAIN".into());
+    p.connect.clear();
+    let a = World::new(vec![proxy(), svc("app")])
+        .target(http("app", 8080))
+        .live(live())
+        .probe(p)
+        .run();
+    assert_eq!(only(&a).1, vec!["probe-dns"]);
 }

@@ -345,7 +345,39 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
         match m.kind {
             MountKind::Bind => {
                 let Some(host) = &m.host_path else { continue };
-                if host.exists() {
+                let file_like = m.target.ends_with(".conf")
+                    || m.target.ends_with(".template")
+                    || m.target.ends_with(".types")
+                    || m.target.ends_with("_params");
+                let empty_dir = host.is_dir()
+                    && std::fs::read_dir(host)
+                        .map(|mut d| d.next().is_none())
+                        .unwrap_or(false);
+                if empty_dir && file_like {
+                    // what Docker leaves behind when a bind source was missing at `up`
+                    problems.push(DeliveryProblem {
+                        kind: DeliveryKind::MountSourceMissing,
+                        message: format!(
+                            "bind mount source `{}` is an empty directory, mounted where nginx expects the file `{}`",
+                            m.source.as_deref().unwrap_or("?"),
+                            m.target
+                        ),
+                        help: "Docker creates an empty directory when a bind source is missing at `up`, and the \
+                               container cannot start (\"not a directory\"). Remove the directory, put the file \
+                               there (or fix the path), and recreate the service."
+                            .into(),
+                        loc: Some(m.loc.clone()),
+                        fatal: true,
+                    });
+                    vfs.add(
+                        &m.target,
+                        nginx::Source::Opaque {
+                            display: format!("empty directory {}", host.display()),
+                        },
+                        Layer::Mount,
+                        Some(m.loc.clone()),
+                    );
+                } else if host.exists() {
                     vfs.add_host(&m.target, host, Layer::Mount, Some(m.loc.clone()));
                     sources.push(origin_text("mount", &m.target, Some(host), Some(&m.loc)));
                 } else {
@@ -372,6 +404,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                                 .into()
                         },
                         loc: Some(m.loc.clone()),
+                        fatal: false,
                     });
                     }
                     vfs.add(
@@ -406,6 +439,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                 ),
                 help: "add it under `configs:` with `file:` or `content:`".into(),
                 loc: Some(c.loc.clone()),
+                fatal: false,
             });
             continue;
         };
@@ -419,6 +453,7 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                     message: format!("config `{}` points at `{}`, which does not exist", c.source, f.display()),
                     help: "fix `file:` in the top-level `configs:` entry (relative to the compose file)".into(),
                     loc: Some(def.loc.clone()),
+                    fatal: false,
                 });
             }
         } else if let Some(text) = &def.content {
@@ -457,8 +492,19 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
     if flavor == Flavor::Official && known_image && !entrypoint_overridden && runs_nginx_directly {
         render_templates(&mut vfs, &mut sources, &mut problems, &env);
     }
-    for script in scripts_of(&argv, &vfs) {
+    let cmd_loc = svc
+        .command
+        .as_ref()
+        .or(svc.entrypoint.as_ref())
+        .map(|c| c.loc.clone());
+    let mut seen: Vec<shell::Envsubst> = Vec::new();
+    for script in scripts_of(&argv, &vfs, cmd_loc) {
         for e in shell::find_envsubst(&script.text) {
+            // the same run can be seen in the whole command line and in its `sh -c` argument
+            if seen.contains(&e) {
+                continue;
+            }
+            seen.push(e.clone());
             render_envsubst(
                 &mut vfs,
                 &mut sources,
@@ -523,16 +569,16 @@ struct Script {
 
 /// Shell text the container runs at start: `sh -c '...'` arguments, and scripts it executes that the project
 /// provides (copied by the Dockerfile or mounted).
-fn scripts_of(argv: &[String], vfs: &Vfs) -> Vec<Script> {
+fn scripts_of(argv: &[String], vfs: &Vfs, cmd_loc: Option<Location>) -> Vec<Script> {
     let mut out = vec![Script {
         text: argv.join(" "),
-        loc: None,
+        loc: cmd_loc.clone(),
     }];
     for w in argv {
         if w.contains(char::is_whitespace) {
             out.push(Script {
                 text: w.clone(),
-                loc: None,
+                loc: cmd_loc.clone(),
             });
         }
     }
@@ -574,6 +620,7 @@ fn render_envsubst(
             message: format!("`envsubst` reads `{input}`, which is not in the container"),
             help: "mount the template at that path, or fix the path in the command".into(),
             loc: loc.cloned(),
+            fatal: false,
         });
         return;
     };
@@ -583,6 +630,18 @@ fn render_envsubst(
     let only: Option<Vec<String>> = e.format.as_deref().map(nginx::envsubst::shell_format_names);
     if only.is_none() {
         let wiped = wiped_variables(&text, env);
+        // a variable that is a whole argument (`proxy_set_header Host $host;`) leaves the directive one
+        // argument short, which nginx refuses at start
+        let fatal = wiped.iter().any(|w| {
+            [
+                format!(" ${w};"),
+                format!(" ${{{w}}};"),
+                format!(" ${w} "),
+                format!(" ${{{w}}} "),
+            ]
+            .iter()
+            .any(|pat| text.contains(pat.as_str()))
+        });
         if !wiped.is_empty() {
             problems.push(DeliveryProblem {
                 kind: DeliveryKind::EnvsubstWipesVariables,
@@ -594,6 +653,7 @@ fn render_envsubst(
                        /etc/nginx/templates, which only replaces defined variables)"
                     .into(),
                 loc: loc.cloned().or(found.origin.clone()),
+                fatal,
             });
         }
     }

@@ -185,25 +185,13 @@ pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_HORIZONTAL_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(if facts.live.is_some() {
-            vec![
-                "PROXY",
-                "CONFIG",
-                "DIRECTIVE",
-                "TARGET",
-                "SERVICE",
-                "STATE",
-                "VERDICT",
-            ]
-        } else {
-            vec![
-                "PROXY",
-                "CONFIG",
-                "DIRECTIVE",
-                "TARGET",
-                "SERVICE",
-                "VERDICT",
-            ]
+        .set_header({
+            let mut h = vec!["PROXY", "CONFIG", "DIRECTIVE", "TARGET", "SERVICE"];
+            if facts.live.is_some() {
+                h.push("STATE");
+            }
+            h.push("VERDICT");
+            h
         });
     if !color {
         t.force_no_tty();
@@ -351,16 +339,32 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str, opts: Options) -> 
                 out.push('\n');
             }
         } else {
-            let _ = writeln!(out, "info ({}; -v shows them in full):", infos.len());
-            for f in infos {
-                let at = f
-                    .location
-                    .as_ref()
-                    .map(|l| format!("{l}: "))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "  {at}{} [{}]", f.message, f.rule.name);
+            // one line per rule: the hint once, then where it applies
+            let mut rules: Vec<&'static crate::checks::Rule> =
+                infos.iter().map(|f| f.rule).collect();
+            rules.sort_by_key(|r| r.code);
+            rules.dedup_by_key(|r| r.code);
+            for rule in rules {
+                let mine: Vec<&&Finding> =
+                    infos.iter().filter(|f| f.rule.code == rule.code).collect();
+                let places: Vec<String> = mine
+                    .iter()
+                    .map(|f| {
+                        let at = f
+                            .location
+                            .as_ref()
+                            .map(|l| format!(" ({}:{})", display_path(&l.file), l.line));
+                        format!(
+                            "{}{}",
+                            f.target.as_deref().unwrap_or("?"),
+                            at.unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "info[{}]: {} [{}]", rule.code, rule.summary, rule.name);
+                let _ = writeln!(out, "  {}", places.join(", "));
             }
-            out.push('\n');
+            let _ = writeln!(out, "  (-v shows each in full)\n");
         }
     }
     let count = |s: Status| analysis.routes.iter().filter(|r| r.status == s).count();
