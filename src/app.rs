@@ -20,8 +20,45 @@ fn pretty(v: &serde_json::Value) -> String {
     format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
-/// Analyses the facts and writes the report; `status_only` prints the routes table alone.
-pub fn finish(args: &CheckArgs, facts: &Facts, mode: &str, status_only: bool) -> ExitCode {
+/// What part of the report to show.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// The routes table alone (`status`).
+    pub status_only: bool,
+    /// Only the routes of this nginx service, or the routes that reach this service (`probe SERVICE`).
+    pub service: Option<String>,
+}
+
+/// Keeps the routes of `service` (as proxy or as upstream), their findings, and the proxy-level findings
+/// of that proxy; route indices are renumbered.
+fn restrict(
+    analysis: compose_doctor::checks::Analysis,
+    service: &str,
+) -> compose_doctor::checks::Analysis {
+    let keep: Vec<usize> = (0..analysis.routes.len())
+        .filter(|&i| {
+            let r = &analysis.routes[i];
+            r.proxy == service || r.service.as_deref() == Some(service)
+        })
+        .collect();
+    let findings = analysis
+        .findings
+        .into_iter()
+        .filter_map(|mut f| match f.route {
+            Some(i) => keep.iter().position(|&k| k == i).map(|n| {
+                f.route = Some(n);
+                f
+            }),
+            None => (f.proxy.as_deref() == Some(service)).then_some(f),
+        })
+        .collect();
+    let routes = keep.iter().map(|&i| analysis.routes[i].clone()).collect();
+    compose_doctor::checks::Analysis { routes, findings }
+}
+
+/// Analyses the facts and writes the report the view asks for.
+pub fn finish(args: &CheckArgs, facts: &Facts, mode: &str, view: &View) -> ExitCode {
+    let status_only = view.status_only;
     let config = match ProjectConfig::discover(args.config.as_deref(), &facts.project.working_dir) {
         Ok(c) => c,
         Err(e) => {
@@ -55,6 +92,19 @@ pub fn finish(args: &CheckArgs, facts: &Facts, mode: &str, status_only: bool) ->
         SeverityArg::Error => Severity::Error,
         SeverityArg::Warning => Severity::Warning,
         SeverityArg::Info => Severity::Info,
+    };
+    let analysis = match &view.service {
+        Some(s) => {
+            if !facts.project.services.contains_key(s) {
+                eprintln!(
+                    "error: `{s}` is not a service of project `{}`",
+                    facts.project.name
+                );
+                return ExitCode::from(EXIT_TROUBLE);
+            }
+            restrict(analysis, s)
+        }
+        None => analysis,
     };
     let shown = policy::shown(&analysis, min);
     let cwd = std::env::current_dir().unwrap_or_default();

@@ -43,6 +43,14 @@ pub enum Command {
     },
     /// The routes table alone, with the state of each upstream's container: which upstreams are down now
     Status(CheckArgs),
+    /// Probe the upstreams as nginx sees them (`check --probe`), showing the routes of SERVICE (a proxy or
+    /// an upstream service) or all
+    Probe {
+        /// Show only the routes of this nginx service, or the routes that reach this service
+        service: Option<String>,
+        #[command(flatten)]
+        args: CheckArgs,
+    },
     /// Print a shell completion script (e.g. `compose-doctor completions bash > /etc/bash_completion.d/compose-doctor`)
     Completions {
         #[arg(value_enum)]
@@ -181,4 +189,15 @@ pub struct CheckArgs {
     /// Upper bound for each Docker call and stream, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub docker_timeout: f64,
+    /// Try every upstream the way nginx would, from inside the proxy container's network namespace: DNS
+    /// through 127.0.0.11, TCP connect, a protocol handshake (implies --live)
+    #[arg(long, conflicts_with = "offline")]
+    pub probe: bool,
+    /// Upper bound of every probe timeout, in seconds (the configuration's timeouts apply below it)
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub probe_timeout: f64,
+    /// Where the probe cannot enter nginx's network namespace (not root, a remote engine), run
+    /// getent/nc/wget inside the proxy container instead of connecting from the host
+    #[arg(long)]
+    pub exec: bool,
 }

@@ -13,6 +13,7 @@ pub mod live;
 pub mod model;
 pub mod nginx;
 pub mod policy;
+pub mod probe;
 pub mod report;
 pub mod span;
 pub mod suppress;

@@ -206,6 +206,8 @@ pub struct ProbeResult {
     /// `setns` (from inside the proxy container's network namespace), `host` (from the host to the
     /// container's address on a shared network), or `exec` (getent/nc inside the proxy container).
     pub how: String,
+    /// What was probed, as `host:port` (or `unix:/path`).
+    pub target: String,
     /// The name lookup, when the target has a name (Docker's embedded DNS at 127.0.0.11 for setns/exec).
     pub dns: Option<DnsResult>,
     /// One connection attempt per resolved address (or the literal address).
@@ -222,17 +224,27 @@ pub struct DnsResult {
     /// The server asked (`127.0.0.11:53`).
     pub server: String,
     pub addrs: Vec<IpAddr>,
-    /// `NXDOMAIN`, `timeout`, `refused`, ... when the lookup failed.
+    /// Why no address came back, one word: `NXDOMAIN`; `NODATA` (the server answered without a record: what
+    /// Docker's DNS says for a name it does not know when it cannot forward); `SERVFAIL`; `REFUSED`; `timeout`;
+    /// `not-found` (not in `/etc/hosts` nor the live facts); `no-docker-dns` (the proxy's resolv.conf does not
+    /// name 127.0.0.11, and the probe asks no other server); `error` (see the probe's note).
     pub error: Option<String>,
     pub millis: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectResult {
+    /// The address (`0.0.0.0` with port 0 for a unix socket: see `unix_path`).
     pub addr: IpAddr,
     pub port: u16,
+    /// The socket path inside the proxy container, for `unix:` targets.
+    pub unix_path: Option<String>,
     pub outcome: ConnectOutcome,
     pub millis: f64,
+    /// How long the probe waited at most: nginx's connect timeout, capped by `--probe-timeout`.
+    pub timeout_millis: u64,
+    /// The cap was shorter than nginx's timeout: a `timeout` here means "slower than the cap".
+    pub capped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -258,6 +270,13 @@ pub struct HandshakeResult {
     /// The HTTP status, when one came back.
     pub status: Option<u16>,
     pub millis: f64,
+    /// What was sent, in a few words (`GET / HTTP/1.1, Host: app:8080`, `TLS ClientHello, SNI app`).
+    pub request: String,
+    /// How long the probe waited for the answer at most: nginx's read timeout (the connect timeout for a TLS
+    /// handshake, as nginx uses), capped by `--probe-timeout`.
+    pub timeout_millis: u64,
+    /// The cap was shorter than nginx's timeout: a `timeout` here means "slower than the cap", not proof of a 504.
+    pub capped: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -25,9 +25,25 @@ fn main() -> ExitCode {
         Some(Command::Rules { format }) => app::rules(format),
         Some(Command::Completions { shell }) => app::completions(shell),
         Some(Command::Man) => app::man(),
-        Some(Command::Check(args)) => check(&args, false),
-        Some(Command::Status(args)) => check(&args, true),
-        None => check(&cli.check, false),
+        Some(Command::Check(args)) => check(&args, app::View::default()),
+        Some(Command::Status(args)) => check(
+            &args,
+            app::View {
+                status_only: true,
+                service: None,
+            },
+        ),
+        Some(Command::Probe { service, mut args }) => {
+            args.probe = true;
+            check(
+                &args,
+                app::View {
+                    status_only: false,
+                    service,
+                },
+            )
+        }
+        None => check(&cli.check, app::View::default()),
     }
 }
 
@@ -66,7 +82,8 @@ fn live_facts(
         ..Default::default()
     };
     // without --live, a daemon that does not answer quickly means a static check, not a wait
-    let connect_opts = if args.live {
+    let required = args.live || args.probe;
+    let connect_opts = if required {
         opts.clone()
     } else {
         docker::DockerOptions {
@@ -76,7 +93,7 @@ fn live_facts(
     };
     let client = match docker::connect(&connect_opts) {
         Ok((c, _)) => c,
-        Err(e) if args.live => return Err(format!("{e}\n  hint: {}", e.hint())),
+        Err(e) if required => return Err(format!("{e}\n  hint: {}", e.hint())),
         Err(e) => {
             return Ok(Some(format!(
                 "static check: Docker is not reachable ({})",
@@ -85,7 +102,7 @@ fn live_facts(
         }
     };
     if let Err(e) = compose_doctor::add_live(facts, &client, &opts) {
-        if args.live {
+        if required {
             return Err(format!("{e}\n  hint: {}", e.hint()));
         }
         facts.live = None;
@@ -95,7 +112,7 @@ fn live_facts(
         )));
     }
     let none_exist = facts.live.as_ref().is_some_and(|l| l.containers.is_empty());
-    if none_exist && !args.live {
+    if none_exist && !required {
         facts.live = None;
         return Ok(Some(format!(
             "static check: no container of project `{}` exists (use --live to check against Docker anyway)",
@@ -105,7 +122,7 @@ fn live_facts(
     Ok(None)
 }
 
-fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
+fn check(args: &CheckArgs, view: app::View) -> ExitCode {
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -142,10 +159,23 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
             eprintln!("warning: live facts incomplete: {what}");
         }
     }
-    let mode = if facts.live.is_some() {
-        "live"
-    } else {
-        "static"
+    if args.probe {
+        let opts = compose_doctor::probe::ProbeOptions {
+            cap: std::time::Duration::from_secs_f64(args.probe_timeout.clamp(0.05, 600.0)),
+            exec_fallback: args.exec,
+            progress: !args.quiet,
+        };
+        for note in compose_doctor::probe::run(&mut facts, &opts) {
+            // how each proxy was probed, and what fell back: always worth knowing
+            if !args.quiet {
+                eprintln!("note: {note}");
+            }
+        }
+    }
+    let mode = match (&facts.live, args.probe) {
+        (Some(_), true) => "probe",
+        (Some(_), false) => "live",
+        (None, _) => "static",
     };
-    app::finish(args, &facts, mode, status_only)
+    app::finish(args, &facts, mode, &view)
 }

@@ -46,11 +46,9 @@ fn ground_truth(name: &str) {
         }
     }
     failures.extend(extra_checks(name, &running));
-    failures.extend(live_verdicts(
-        &example,
-        &running,
-        &measured_by_row(&example, &measured),
-    ));
+    let by_row = measured_by_row(&example, &measured);
+    failures.extend(live_verdicts(&example, &running, &by_row, false));
+    failures.extend(live_verdicts(&example, &running, &by_row, true));
     if verbose {
         eprintln!("{name}: up -d: {}", running.up_output());
         for (step, out) in running.steps() {
@@ -111,14 +109,18 @@ fn measured_by_row(example: &Example, measured: &[String]) -> Vec<(usize, String
 /// Runs `compose-doctor check --live --format json` on the running project and compares every route's
 /// verdict with the `live` column, and with reality: a request that failed must be an `error` route with
 /// the right category, a request answered 200 must not be an error.
+/// With `probe`, the same with `--probe`: what nginx sees from its own network namespace must not change a
+/// verdict that reality confirms.
 fn live_verdicts(
     example: &Example,
     running: &support::Running,
     measured: &[(usize, String)],
+    probe: bool,
 ) -> Vec<String> {
+    let mode = if probe { "probe" } else { "live" };
     let mut args: Vec<String> = vec![
         "check".into(),
-        "--live".into(),
+        format!("--{mode}"),
         "--format".into(),
         "json".into(),
     ];
@@ -135,13 +137,13 @@ fn live_verdicts(
         Ok(v) => v,
         Err(e) => {
             return vec![format!(
-                "compose-doctor --live: no JSON ({e}); exit {:?}; stderr: {stderr}",
+                "compose-doctor --{mode}: no JSON ({e}); exit {:?}; stderr: {stderr}",
                 out.status.code()
             )];
         }
     };
     let mut failures = Vec::new();
-    if v["mode"] != "live" {
+    if v["mode"] != mode {
         failures.push(format!(
             "compose-doctor ran in mode {} (stderr: {stderr})",
             v["mode"]
@@ -180,7 +182,7 @@ fn live_verdicts(
                     && f["severity"] == sev
             }) {
                 failures.push(format!(
-                    "expected.tsv:{}: live: no {sev} {want_cat} finding on {}",
+                    "expected.tsv:{}: {mode}: no {sev} {want_cat} finding on {}",
                     row.line, row.proxy
                 ));
             }
@@ -191,7 +193,7 @@ fn live_verdicts(
                 && format!("{}:{}", r["host"].as_str().unwrap_or(""), r["port"]) == row.target
         }) else {
             failures.push(format!(
-                "expected.tsv:{}: live: no route {} -> {}",
+                "expected.tsv:{}: {mode}: no route {} -> {}",
                 row.line, row.proxy, row.target
             ));
             continue;
@@ -200,7 +202,7 @@ fn live_verdicts(
         let cats = categories(i);
         if status != want_status || (!want_cat.is_empty() && !cats.iter().any(|c| c == want_cat)) {
             failures.push(format!(
-                "expected.tsv:{}: live verdict for {} is {status} {cats:?}, expected {}",
+                "expected.tsv:{}: {mode} verdict for {} is {status} {cats:?}, expected {}",
                 row.line, row.target, row.live_verdict
             ));
         }
@@ -209,7 +211,7 @@ fn live_verdicts(
             let failed = real != "200";
             if failed != (status == "error") {
                 failures.push(format!(
-                    "expected.tsv:{}: nginx answered {real} for {}, but the live verdict is {status} {cats:?}",
+                    "expected.tsv:{}: nginx answered {real} for {}, but the {mode} verdict is {status} {cats:?}",
                     row.line, row.target
                 ));
             }
@@ -300,6 +302,7 @@ ground_truth_tests! {
     upstream_stopped => "upstream-stopped",
     upstream_timeout => "upstream-timeout",
     include_missing => "include-missing",
+    grpc_to_http1 => "grpc-to-http1",
     healthy_templates => "healthy-templates",
     envsubst_wipes_variables => "envsubst-wipes-variables",
     wrong_context => "wrong-context",

@@ -280,6 +280,8 @@ pub struct Route {
     pub codes: Vec<&'static str>,
     /// Why the verdict is what it is, in a few words each (shown with `-v` and in JSON).
     pub notes: Vec<String>,
+    /// What the probe saw (probe mode).
+    pub probe: Option<crate::live::ProbeResult>,
 }
 
 #[derive(Debug, Clone)]
@@ -404,6 +406,7 @@ pub fn run_with(facts: &Facts, policy: &mut Policy) -> Analysis {
                 status: Status::Ok,
                 codes: Vec::new(),
                 notes,
+                probe: rc.probe().cloned(),
             });
             fs.retain_mut(|f| policy(f, Some(target)));
             findings.extend(fs);

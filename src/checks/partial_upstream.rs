@@ -29,6 +29,7 @@ Fix the failing server line (see the finding that names its cause), or remove it
 /// Errors that nginx meets when it connects, not when it starts.
 const CONNECT_TIME: &[&str] = &[
     "CD104", "CD105", "CD106", "CD107", "CD112", "CD113", "CD301", "CD302", "CD304", "CD305",
+    "CD402", "CD403", "CD404", "CD405", "CD406", "CD407",
 ];
 
 /// In each upstream block with a working server, connect-time errors of the other servers become warnings,

@@ -237,6 +237,18 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
             ConnectOutcome::Error(e) => e.clone(),
             ConnectOutcome::Connected => unreachable!(),
         };
+        if c.outcome == ConnectOutcome::Timeout && c.capped {
+            out.push(
+                Finding::new(
+                    &UNREACHABLE,
+                    format!("connecting to {}:{} took longer than the probe's cap of {} ms (nginx waits longer){how}", c.addr, c.port, c.timeout_millis),
+                    "run again with a larger --probe-timeout",
+                )
+                .severity(Severity::Warning)
+                .at(loc),
+            );
+            return;
+        }
         let (rule, help) = if c.outcome == ConnectOutcome::Refused {
             (
                 &CONNECT,
@@ -259,6 +271,24 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         return;
     }
     let Some(h) = &p.handshake else { return };
+    // a timeout under the probe's cap, shorter than nginx's own timeout, is no proof of a 504
+    if h.outcome == HandshakeOutcome::Timeout && h.capped {
+        out.push(
+            Finding::new(
+                &TIMEOUT,
+                format!(
+                    "{} to {}: no answer within the probe's cap of {} ms (nginx waits longer){how}",
+                    h.protocol,
+                    rc.host_text(),
+                    h.timeout_millis
+                ),
+                "run again with a larger --probe-timeout to see whether it answers before nginx's read timeout",
+            )
+            .severity(Severity::Warning)
+            .at(loc),
+        );
+        return;
+    }
     let (rule, help) = match h.outcome {
         HandshakeOutcome::Ok => return,
         HandshakeOutcome::Timeout => (

@@ -56,8 +56,13 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
                     Finding::new(
                         &RULE,
                         format!(
-                            "`{}` speaks its own protocol to `{service}`, which speaks {}: {why}",
+                            "`{}` speaks {} to `{service}`, which speaks {}: {why}",
                             t.kind.directive(),
+                            match t.kind {
+                                PassKind::Grpc => "HTTP/2 (gRPC)",
+                                PassKind::Scgi => "SCGI",
+                                _ => "the memcached protocol",
+                            },
                             speaks.describe()
                         ),
                         format!("use {} for this upstream", directive_for(speaks)),

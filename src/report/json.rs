@@ -102,6 +102,7 @@ pub fn render(facts: &Facts, analysis: &Analysis, mode: &str) -> Value {
                 "references": refs,
                 "notes": r.notes,
                 "live": live_of(facts, r.service.as_deref()),
+                "probe": r.probe,
             })
         })
         .collect();

@@ -197,6 +197,49 @@ fn container_state(facts: &Facts, service: Option<&str>) -> String {
     states.join("; ")
 }
 
+/// A probe result in a few words: `http 200, 2 ms`, `refused`, `dns: NXDOMAIN`.
+fn probe_summary(p: &crate::live::ProbeResult) -> String {
+    use crate::live::ConnectOutcome;
+    if let Some(e) = p.dns.as_ref().and_then(|d| d.error.as_ref()) {
+        return format!("dns: {e}");
+    }
+    if let Some(c) = p
+        .connect
+        .iter()
+        .find(|c| c.outcome != ConnectOutcome::Connected)
+        && !p
+            .connect
+            .iter()
+            .any(|c| c.outcome == ConnectOutcome::Connected)
+    {
+        return match &c.outcome {
+            ConnectOutcome::Refused => "refused".into(),
+            ConnectOutcome::Timeout => "connect timeout".into(),
+            ConnectOutcome::Unreachable => "unreachable".into(),
+            ConnectOutcome::Error(e) => e.clone(),
+            ConnectOutcome::Connected => unreachable!(),
+        };
+    }
+    match &p.handshake {
+        Some(h) => {
+            let what = match (h.outcome, h.status) {
+                (crate::live::HandshakeOutcome::Ok, Some(s)) => format!("{} {s}", h.protocol),
+                (crate::live::HandshakeOutcome::Ok, None) => format!("{} ok", h.protocol),
+                (o, _) => format!(
+                    "{}: {}",
+                    h.protocol,
+                    serde_json::to_value(o)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                ),
+            };
+            format!("{what}, {:.0} ms", h.millis)
+        }
+        None => p.note.clone().unwrap_or_else(|| "-".into()),
+    }
+}
+
 pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_HORIZONTAL_ONLY)
@@ -205,6 +248,9 @@ pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
             let mut h = vec!["PROXY", "CONFIG", "DIRECTIVE", "TARGET", "SERVICE"];
             if facts.live.is_some() {
                 h.push("STATE");
+            }
+            if analysis.routes.iter().any(|r| r.probe.is_some()) {
+                h.push("PROBE");
             }
             h.push("VERDICT");
             h
@@ -241,6 +287,14 @@ pub fn routes_table(facts: &Facts, analysis: &Analysis, color: bool) -> String {
         ];
         if facts.live.is_some() {
             row.push(Cell::new(container_state(facts, r.service.as_deref())));
+        }
+        if analysis.routes.iter().any(|r| r.probe.is_some()) {
+            row.push(Cell::new(
+                r.probe
+                    .as_ref()
+                    .map(probe_summary)
+                    .unwrap_or_else(|| "-".into()),
+            ));
         }
         row.push(status_cell(
             r.status,
