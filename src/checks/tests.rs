@@ -857,6 +857,7 @@ fn live_networks_and_image_expose() {
 fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) -> ProbeResult {
     ProbeResult {
         how: "setns".into(),
+        target: "app:8080".into(),
         dns: Some(DnsResult {
             name: "app".into(),
             server: "127.0.0.11:53".into(),
@@ -867,8 +868,11 @@ fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) ->
         connect: vec![ConnectResult {
             addr: "172.20.0.3".parse().unwrap(),
             port: 8080,
+            unix_path: None,
             outcome: connect,
             millis: 0.2,
+            timeout_millis: 5000,
+            capped: true,
         }],
         handshake: handshake.map(|o| HandshakeResult {
             protocol: "http".into(),
@@ -876,6 +880,9 @@ fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) ->
             detail: "HTTP/1.1 200 OK".into(),
             status: Some(200),
             millis: 1.0,
+            request: "GET / HTTP/1.1, Host: app:8080".into(),
+            timeout_millis: 5000,
+            capped: true,
         }),
         note: None,
     }
