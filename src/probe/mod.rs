@@ -129,6 +129,9 @@ pub enum Way {
 /// stores the results in `facts.proxies[i].probes` (aligned with `targets()`). Never changes anything: no
 /// container created or restarted; only the probe connections (and, with exec_fallback, an exec of
 /// getent/nc/wget in the proxy).
+///
+/// Blocking: one OS thread per proxy container, each with its own tokio runtime; the caller's thread only
+/// waits (it may be inside a runtime, but is then blocked until the probe ends, about one timeout).
 pub fn run(facts: &mut Facts, opts: &ProbeOptions) -> Vec<String> {
     run_way(facts, opts, Way::Auto)
 }
