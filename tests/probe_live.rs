@@ -1,91 +1,19 @@
-//! The probe against real containers: examples brought up with the test harness, probed from inside the
-//! proxy's network namespace, results compared with what each example is built to show.
-//!
-//! Until the `docker` module is on main, the live facts the probe needs (PIDs, networks, addresses) are read
-//! here from `docker inspect`.
+//! The probe against real containers: examples brought up with the test harness, their live facts gathered
+//! with the `docker` module, probed from inside the proxy's network namespace, and the results compared with
+//! what each example is built to show.
 
 mod support;
 
 use compose_doctor::compose::LoadOptions;
-use compose_doctor::live::{
-    ConnectOutcome, Endpoint, HandshakeOutcome, LiveContainer, LiveFacts, ProbeResult,
-};
+use compose_doctor::docker::{self, DockerOptions};
+use compose_doctor::live::{ConnectOutcome, HandshakeOutcome, ProbeResult};
 use compose_doctor::model::Facts;
 use compose_doctor::probe::{self, ProbeOptions, Way};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use support::{Example, Running, docker, docker_or_skip, say};
+use support::{Example, Running, docker_or_skip, say};
 
-/// The minimal live facts of a running project, from `docker inspect`.
-fn inspect_live(run: &Running) -> LiveFacts {
-    let label = format!("label=com.docker.compose.project={}", run.project());
-    let ids = docker(&["ps", "-a", "-q", "--no-trunc", "--filter", &label]).stdout;
-    let mut live = LiveFacts::default();
-    live.engine.endpoint = "unix:///var/run/docker.sock".to_string();
-    for id in ids.split_whitespace() {
-        let out = docker(&["inspect", id]);
-        assert!(out.success(), "docker inspect {id}: {out}");
-        let v: Value = serde_json::from_str(&out.stdout).expect("inspect JSON");
-        let c = &v[0];
-        let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-        let labels = &c["Config"]["Labels"];
-        let mut networks = Vec::new();
-        if let Some(nets) = c["NetworkSettings"]["Networks"].as_object() {
-            for (name, n) in nets {
-                let list = |v: &Value| -> Vec<String> {
-                    v.as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str())
-                                .map(String::from)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                networks.push(Endpoint {
-                    network: name.clone(),
-                    network_id: s(&n["NetworkID"]),
-                    aliases: list(&n["Aliases"]),
-                    dns_names: list(&n["DNSNames"]),
-                    ipv4: s(&n["IPAddress"]).parse().ok(),
-                    ipv6: s(&n["GlobalIPv6Address"]).parse().ok(),
-                });
-            }
-        }
-        let pid = c["State"]["Pid"].as_u64().unwrap_or(0) as u32;
-        live.containers.push(LiveContainer {
-            id: s(&c["Id"]),
-            name: s(&c["Name"]).trim_start_matches('/').to_string(),
-            service: s(&labels["com.docker.compose.service"]),
-            number: s(&labels["com.docker.compose.container-number"])
-                .parse()
-                .ok(),
-            state: s(&c["State"]["Status"]),
-            exit_code: c["State"]["ExitCode"].as_i64(),
-            oom_killed: c["State"]["OOMKilled"].as_bool().unwrap_or(false),
-            restart_count: c["RestartCount"].as_u64().unwrap_or(0),
-            error: None,
-            health: None,
-            started_at: None,
-            started_at_unix: None,
-            finished_at: None,
-            finished_at_unix: None,
-            image: s(&c["Config"]["Image"]),
-            exposed_ports: Vec::new(),
-            network_mode: s(&c["HostConfig"]["NetworkMode"]),
-            networks,
-            memory_limit: None,
-            pid: (pid > 0).then_some(pid),
-            listening: None,
-            listening_source: None,
-            nginx: None,
-        });
-    }
-    live
-}
-
-/// The example's facts as the CLI would load them, with the live facts of the running project.
+/// The example's facts as the CLI loads them in live mode (`add_live`) for the running project.
 fn facts(run: &Running) -> Facts {
     let ex = run.example();
     let opts = LoadOptions {
@@ -97,7 +25,11 @@ fn facts(run: &Running) -> Facts {
         ..Default::default()
     };
     let mut facts = compose_doctor::load_facts(&opts).expect("load the example");
-    facts.live = Some(inspect_live(run));
+    let docker_opts = DockerOptions::default();
+    let (client, _) = docker::connect(&docker_opts)
+        .unwrap_or_else(|e| panic!("the docker CLI works but docker::connect does not: {e}"));
+    compose_doctor::add_live(&mut facts, &client, &docker_opts)
+        .unwrap_or_else(|e| panic!("{}: gather: {e}", run.project()));
     facts
 }
 

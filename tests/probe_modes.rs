@@ -115,8 +115,8 @@ fn a_remote_engine_is_neither_entered_nor_connected_to() {
 
 #[test]
 fn a_pid_that_is_not_the_container_is_not_entered() {
-    // Local engine, but the PID's cgroup does not name the container: no setns; the host fallback resolves
-    // from the live facts and refuses addresses that are not on a bridge of this machine.
+    // Local engine, but the PID's cgroup does not name the container: no setns. No network of the project is
+    // a bridge of this machine, so the host fallback is refused too.
     let mut f = facts();
     f.live = Some(live("unix:///var/run/docker.sock", "running"));
     let notes = probe::run(&mut f, &opts());
@@ -126,10 +126,48 @@ fn a_pid_that_is_not_the_container_is_not_entered() {
             .any(|n| n.contains("is not this container here")),
         "{notes:?}"
     );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("no network of the project is a bridge")),
+        "{notes:?}"
+    );
+    let proxy = f.proxies.iter().find(|p| p.service == "proxy").unwrap();
+    assert!(proxy.probes.iter().all(Option::is_none));
+}
+
+#[test]
+fn the_host_fallback_connects_only_to_addresses_on_local_bridges() {
+    if !std::path::Path::new("/sys/class/net/docker0").exists() {
+        eprintln!("skipped: no docker0 bridge on this machine");
+        return;
+    }
+    // One container is also on the default bridge (docker0 exists here), so the host fallback runs; the names
+    // resolve (from the live facts) to addresses on the project network, which is no bridge of this machine:
+    // refused, nothing is sent.
+    let mut f = facts();
+    let mut l = live("unix:///var/run/docker.sock", "running");
+    l.containers[2].networks.push(Endpoint {
+        network: "bridge".to_string(),
+        network_id: "e".repeat(64),
+        aliases: Vec::new(),
+        dns_names: Vec::new(),
+        ipv4: "192.0.2.99".parse().ok(),
+        ipv6: None,
+    });
+    f.live = Some(l);
+    let notes = probe::run(&mut f, &opts());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("connections from the host")),
+        "{notes:?}"
+    );
     let proxy = f.proxies.iter().find(|p| p.service == "proxy").unwrap();
     let first = proxy.probes[0].as_ref().expect("probed from the host");
     assert_eq!(first.how, "host");
     let dns = first.dns.as_ref().unwrap();
+    assert_eq!(dns.server, "live facts (Docker API)");
     assert_eq!(
         dns.addrs,
         vec!["192.0.2.11".parse::<std::net::IpAddr>().unwrap()]

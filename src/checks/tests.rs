@@ -858,6 +858,7 @@ fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) ->
     ProbeResult {
         target: "http://app:8080".into(),
         how: "setns".into(),
+        target: "app:8080".into(),
         dns: Some(DnsResult {
             name: "app".into(),
             server: "127.0.0.11:53".into(),

@@ -94,7 +94,7 @@ fn bridge_is_here(e: &crate::live::Endpoint) -> bool {
 /// Whether the engine runs on this machine, where its container PIDs and bridge addresses are ours to use.
 fn engine_is_local(live: &LiveFacts) -> Result<(), String> {
     let e = &live.engine;
-    if e.os.contains("Docker Desktop") {
+    if e.os.contains("Docker Desktop") || e.endpoint.contains("desktop-linux") {
         return Err(format!(
             "the engine is Docker Desktop ({}): containers run in a VM",
             e.os
@@ -129,6 +129,9 @@ pub enum Way {
 /// stores the results in `facts.proxies[i].probes` (aligned with `targets()`). Never changes anything: no
 /// container created or restarted; only the probe connections (and, with exec_fallback, an exec of
 /// getent/nc/wget in the proxy).
+///
+/// Blocking: one OS thread per proxy container, each with its own tokio runtime; the caller's thread only
+/// waits (it may be inside a runtime, but is then blocked until the probe ends, about one timeout).
 pub fn run(facts: &mut Facts, opts: &ProbeOptions) -> Vec<String> {
     run_way(facts, opts, Way::Auto)
 }
@@ -297,6 +300,15 @@ fn run_job(shared: &Shared, job: Job) -> JobOutput {
         let (results, more) = exec::probe(c, &job.plans, &shared.allowed, &move || bar.inc(1));
         notes.extend(more);
         return (results, notes);
+    }
+    if shared.local && shared.allowed_from_host.is_empty() {
+        notes.push(format!(
+            "probe: {}: not probed (no setns: {setns_err}; and no network of the project is a bridge of this \
+             machine, so connections from here would not stay on it): try --exec",
+            c.name
+        ));
+        shared.bar.inc(job.plans.len() as u64);
+        return (Vec::new(), notes);
     }
     if shared.local {
         notes.push(format!(
