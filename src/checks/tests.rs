@@ -856,7 +856,6 @@ fn live_networks_and_image_expose() {
 
 fn probe_result(connect: ConnectOutcome, handshake: Option<HandshakeOutcome>) -> ProbeResult {
     ProbeResult {
-        target: "http://app:8080".into(),
         how: "setns".into(),
         target: "app:8080".into(),
         dns: Some(DnsResult {
