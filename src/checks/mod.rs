@@ -373,7 +373,18 @@ pub fn run_with(facts: &Facts, policy: &mut Policy) -> Analysis {
             }
             let mut notes = rc.notes();
             if let Some(p) = rc.probe() {
+                let before = fs.len();
                 probe_findings::check(&rc, &mut fs);
+                // a probe finding that confirms a finding of the same category becomes part of it
+                let probed: Vec<Finding> = fs.drain(before..).collect();
+                for pf in probed {
+                    match fs.iter_mut().find(|f| f.rule.category == pf.rule.category) {
+                        Some(f) => f
+                            .message
+                            .push_str(&format!("; the probe confirms: {}", pf.message)),
+                        None => fs.push(pf),
+                    }
+                }
                 // what the probe saw outranks what the files suggest about ports and protocols
                 if probe_findings::proved_ok(p) {
                     fs.retain(|f| !OVERRULED_BY_PROBE.contains(&f.rule.code));
