@@ -65,7 +65,7 @@ pub fn add_live(
 }
 
 /// Project files whose text differs from the same path in the running proxy container.
-fn drift(proxy: &model::Proxy, live: &live::LiveFacts) -> Vec<model::Drift> {
+pub(crate) fn drift(proxy: &model::Proxy, live: &live::LiveFacts) -> Vec<model::Drift> {
     let Some(cfg) = proxy.loaded() else {
         return Vec::new();
     };

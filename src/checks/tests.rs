@@ -960,3 +960,60 @@ fn probe_results_decide() {
         .run();
     assert_eq!(only(&a).1, vec!["probe-dns"]);
 }
+
+#[test]
+fn drift_between_project_files_and_the_running_proxy() {
+    let dir = std::env::temp_dir().join(format!("cd-drift-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nginx")).unwrap();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  proxy:\n    image: nginx\n    volumes:\n      - ./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro\n",
+    )
+    .unwrap();
+    let conf = "server { listen 80; location / { proxy_pass http://app:8080; } }\n";
+    std::fs::write(dir.join("nginx/default.conf"), conf).unwrap();
+    let opts = crate::compose::LoadOptions {
+        files: vec![dir.join("compose.yaml")],
+        working_dir: dir.clone(),
+        ..Default::default()
+    };
+    let facts = crate::load_facts(&opts).unwrap();
+    let proxy = &facts.proxies[0];
+    let live_with = |text: Option<&str>| {
+        let files = text
+            .map(|t| vec![("/etc/nginx/conf.d/default.conf".to_string(), t.to_string())])
+            .unwrap_or_default();
+        let mut c = container("proxy", "172.20.0.2", 1.0);
+        c.nginx = Some(NginxLive {
+            files: Some(files),
+            errors: vec![],
+            log_read: true,
+            fatal: None,
+        });
+        LiveFacts {
+            containers: vec![c],
+            ..Default::default()
+        }
+    };
+    assert!(crate::drift(proxy, &live_with(Some(conf))).is_empty());
+    let d = crate::drift(proxy, &live_with(Some("server { listen 80; }\n")));
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].kind, d[0].container_path.as_str()),
+        ("differs", "/etc/nginx/conf.d/default.conf")
+    );
+    assert_eq!(
+        d[0].origin.as_ref().unwrap().line,
+        5,
+        "points at the mount line"
+    );
+    assert_eq!(crate::drift(proxy, &live_with(None))[0].kind, "missing");
+    // and the check reports it on the proxy
+    let mut p = proxy.clone();
+    p.drift = d;
+    let mut out = Vec::new();
+    super::live_config_drift::check(&p, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].rule.name, "config-drift");
+    let _ = std::fs::remove_dir_all(&dir);
+}
