@@ -42,50 +42,28 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
     let Some((speaks, why)) = rc.ctx.image(&service).and_then(speaks) else {
         return;
     };
-    let expected = match t.kind {
-        PassKind::Proxy => match t.scheme.as_deref() {
-            Some("http") | Some("https") | None => Some(Speaks::PlainHttp),
-            _ => None,
-        },
-        PassKind::Fastcgi => Some(Speaks::FastCgi),
-        PassKind::Uwsgi => Some(Speaks::Uwsgi),
-        // grpc needs HTTP/2, scgi and memcached have their own protocols: a plain HTTP/1 server answers none
-        PassKind::Grpc | PassKind::Scgi | PassKind::Memcached => {
-            if speaks == Speaks::PlainHttp || speaks == Speaks::FastCgi || speaks == Speaks::Uwsgi {
-                out.push(
-                    Finding::new(
-                        &RULE,
-                        format!(
-                            "`{}` speaks {} to `{service}`, which speaks {}: {why}",
-                            t.kind.directive(),
-                            match t.kind {
-                                PassKind::Grpc => "HTTP/2 (gRPC)",
-                                PassKind::Scgi => "SCGI",
-                                _ => "the memcached protocol",
-                            },
-                            speaks.describe()
-                        ),
-                        format!("use {} for this upstream", directive_for(speaks)),
-                    )
-                    .at(Some(t.loc.clone())),
-                );
-            }
-            return;
+    let (ours, mismatch) = match t.kind {
+        PassKind::Proxy if matches!(t.scheme.as_deref(), Some("http") | Some("https") | None) => {
+            (Speaks::PlainHttp.describe(), speaks != Speaks::PlainHttp)
         }
-        PassKind::Stream => None,
+        PassKind::Fastcgi => (Speaks::FastCgi.describe(), speaks != Speaks::FastCgi),
+        PassKind::Uwsgi => (Speaks::Uwsgi.describe(), speaks != Speaks::Uwsgi),
+        // gRPC needs HTTP/2, SCGI and memcached have their own protocols: none of the servers we recognise
+        // answers them
+        PassKind::Grpc => ("HTTP/2 (gRPC)", true),
+        PassKind::Scgi => ("SCGI", true),
+        PassKind::Memcached => ("the memcached protocol", true),
+        _ => return,
     };
-    let Some(expected) = expected else { return };
-    if expected == speaks {
+    if !mismatch {
         return;
     }
-    // https to a plain server is a TLS mismatch, reported by its own check
     out.push(
         Finding::new(
             &RULE,
             format!(
-                "`{}` speaks {} to `{service}`, which speaks {}: {why}",
+                "`{}` speaks {ours} to `{service}`, which speaks {}: {why}",
                 t.kind.directive(),
-                expected.describe(),
                 speaks.describe()
             ),
             format!("use {} for this upstream", directive_for(speaks)),

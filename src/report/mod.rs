@@ -13,7 +13,7 @@ pub mod text;
 use crate::checks::{Finding, Severity};
 use crate::model::Facts;
 use crate::span::Location;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The directory the paths of SARIF, GitHub and GitLab reports are relative to: the repository root, where
 /// code scanning and annotations look for files.
@@ -23,30 +23,14 @@ pub struct SourceRoot {
     cwd: PathBuf,
 }
 
-/// `a/./b/../c` -> `a/c`, without touching the file system.
-fn lexical(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     let p = if p.is_absolute() {
         p.to_path_buf()
     } else {
         cwd.join(p)
     };
-    p.canonicalize().unwrap_or_else(|_| lexical(&p))
+    p.canonicalize()
+        .unwrap_or_else(|_| crate::compose::syntax::clean(&p))
 }
 
 impl SourceRoot {
