@@ -251,7 +251,11 @@ fn upstream_exited_state_and_exit_code() {
         app.listening.is_none(),
         "no sockets to read for a stopped container"
     );
-    assert!(app.finished_at_unix.unwrap() >= app.started_at_unix.unwrap());
+    // Docker stamps StartedAt after the process has started, so a process that exits at once can show a
+    // FinishedAt a few microseconds *before* StartedAt (seen here once in a clean CI run): both are set,
+    // and they are close
+    let (started, finished) = (app.started_at_unix.unwrap(), app.finished_at_unix.unwrap());
+    assert!((finished - started).abs() < 60.0, "started {started}, finished {finished}");
     assert_eq!(running.state("app").as_deref(), Some("exited"));
 }
 
