@@ -1,7 +1,7 @@
-//! The first contact with the engine: an unversioned `GET /version` over a plain socket, like the docker
-//! CLI's version negotiation. bollard cannot do this step: it prefixes every path with its own API version
-//! (`/v1.53/version`), which an older engine refuses (`client version 1.53 is too new`). Doing it by hand
-//! also tells apart "nothing there", "not allowed", "no answer" and "not a Docker Engine".
+//! The first contact with the engine: an unversioned `GET /version` over a plain socket, the docker CLI's
+//! way of learning the engine's API version. Done by hand rather than through bollard so that "nothing
+//! there", "not allowed", "no answer" and "not a Docker Engine" come out as distinct errors (through
+//! bollard they are all a hyper error), and so that the version is known before bollard is set up.
 
 use super::DockerError;
 use super::endpoint::{Endpoint, Transport};

@@ -2,9 +2,9 @@
 //! project, and fills [`crate::live::LiveFacts`].
 //!
 //! - [`connect`] finds the engine like the docker CLI does (`DOCKER_HOST`, `DOCKER_CONTEXT`, the current
-//!   context of `config.json`, the local socket), asks an unversioned `GET /version` by hand (bollard's own
-//!   negotiation asks `/v1.53/version`, which engines older than 1.53 refuse), and talks to it at
-//!   `min(engine API, bollard's API)` from then on.
+//!   context of `config.json`, the local socket), asks an unversioned `GET /version` by hand, and talks to
+//!   it at `min(engine API, bollard's API)` from then on (every path prefixed with `/vX.Y`: bollard 0.21
+//!   drops its own prefix, see `with_version_prefix`).
 //! - [`gather`] reads one project: one list call, parallel inspects, networks, listening sockets, and for
 //!   the nginx services their config files and error log. Whatever cannot be read is noted in
 //!   `LiveFacts::incomplete`, never guessed.
@@ -263,7 +263,8 @@ pub fn connect_with_env(
             }
         }
     }
-    .map_err(|e| gather::map_error(e, &url, "connect", opts.timeout))?;
+    .map_err(|e| gather::map_error(e, &url, "connect", opts.timeout))?
+    .with_request_modifier(move |req| with_version_prefix(req, negotiated));
     let engine = live::Engine {
         version: info.version,
         api_version: info.api_version,
@@ -303,6 +304,57 @@ pub fn gather(
         .block_on(gather::run(&ctx, project, nginx_services))?;
     facts.engine = client.engine.clone();
     Ok(facts)
+}
+
+/// The listening TCP sockets of a running container read from inside it (`cat /proc/net/tcp
+/// /proc/net/tcp6` through an exec), the way [`gather`] does when the engine's `/proc` is not ours. Fails
+/// for images without `cat` and for containers that are not running.
+pub fn listening_via_exec(
+    client: &Client,
+    container: &str,
+    opts: &DockerOptions,
+) -> Result<Vec<live::Listener>, String> {
+    let ctx = gather::Ctx {
+        docker: &client.docker,
+        endpoint: client.endpoint.describe(),
+        local: client.endpoint.is_local(),
+        api: handshake::parse_api(&client.engine.negotiated_api).unwrap_or(MIN_API),
+        opts,
+    };
+    client
+        .rt
+        .block_on(gather::exec_listeners(&ctx, container, container))
+}
+
+/// Puts `/vMAJOR.MINOR` in front of the request path. bollard 0.21 builds its URLs with `Url::join` of an
+/// absolute path, which drops the version prefix it meant to add: its requests go out unversioned and the
+/// engine answers at its own newest API, whatever was negotiated. Pinning the path keeps the answers in
+/// the shape of the negotiated API (an engine newer than bollard's models answers in their version).
+fn with_version_prefix(
+    mut req: bollard::BollardRequest,
+    api: (u64, u64),
+) -> bollard::BollardRequest {
+    let uri = req.uri();
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    if is_versioned(path) {
+        return req;
+    }
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return req;
+    };
+    let versioned = format!("{scheme}://{authority}/v{}.{}{path}", api.0, api.1);
+    if let Ok(new) = versioned.parse() {
+        *req.uri_mut() = new;
+    }
+    req
+}
+
+/// `/v1.41/...`
+fn is_versioned(path: &str) -> bool {
+    path.strip_prefix("/v")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(handshake::parse_api)
+        .is_some()
 }
 
 /// `1.5 s`, `10 s`, `250 ms`.
