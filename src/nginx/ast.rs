@@ -3,28 +3,63 @@
 use crate::span::{Location, Spanned};
 use serde::Serialize;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The strings of the tree: up to 24 bytes are stored inline (no allocation). Nearly every directive name and
+/// argument of a real configuration fits, so a parsed tree is a few large arrays instead of a million small
+/// strings (see the README's performance section).
+pub type Str = compact_str::CompactString;
 
 /// One directive: `name arg arg;` or `name arg { ... }`.
+///
+/// Sizes matter here (a 10 MB configuration has about 300,000 directives): 80 bytes, args and children in
+/// exactly-sized slices (the arguments shared between the copies of a file included many times).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Directive {
-    pub name: String,
-    pub args: Vec<Arg>,
+    pub name: Str,
+    pub args: Arc<[Arg]>,
     /// Where the directive's name starts.
     pub loc: Location,
     /// The children of a block directive (`http`, `server`, `location`, `upstream`, ...), `None` for a simple one.
     /// `include` directives are replaced by the directives of the files they include (which keep their own
     /// locations), so a walk of this tree sees the configuration the way nginx does.
-    pub block: Option<Vec<Directive>>,
+    pub block: Option<Box<[Directive]>>,
 }
 
-/// One argument, unquoted and with `\` escapes processed the way nginx does.
+/// One argument, unquoted and with `\` escapes processed the way nginx does. It is in the file of its
+/// directive ([`Arg::loc`] gives its full location).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Arg {
-    pub value: String,
+    pub value: Str,
+    /// 1-based line and column (in characters) where the argument starts (its opening quote if quoted).
+    pub line: u32,
+    pub column: u32,
     /// Written in single or double quotes.
     pub quoted: bool,
-    pub loc: Location,
+}
+
+impl Arg {
+    /// The argument's location, in `file` (its directive's: `d.loc.file`).
+    pub fn loc(&self, file: &Arc<Path>) -> Location {
+        Location {
+            file: file.clone(),
+            line: self.line,
+            column: self.column,
+        }
+    }
+}
+
+impl Directive {
+    /// The children of a block directive (empty for a simple one).
+    pub fn children(&self) -> &[Directive] {
+        self.block.as_deref().unwrap_or(&[])
+    }
+
+    /// The first argument's value, if any.
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(|a| a.value.as_str())
+    }
 }
 
 /// A file that took part in the configuration.

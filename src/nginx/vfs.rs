@@ -86,6 +86,17 @@ pub struct Vfs {
 
 /// Normalises a container path: absolute, no `//`, no trailing `/`, `.` and `..` folded.
 pub fn normalize(path: &str) -> String {
+    // the common case: already normal (one allocation, no splitting)
+    if path.starts_with('/')
+        && (path.len() == 1 || !path.ends_with('/'))
+        && !path.contains("//")
+        && !path.contains("/./")
+        && !path.contains("/../")
+        && !path.ends_with("/.")
+        && !path.ends_with("/..")
+    {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
         match p {
