@@ -30,6 +30,31 @@ pub enum Command {
     Rules,
     /// The routes table alone, with the state of each upstream's container: which upstreams are down now
     Status(CheckArgs),
+    /// Print a parsed input as JSON: an nginx configuration (crossplane-like tree with file, line, column)
+    /// or the loaded compose project
+    Parse {
+        #[command(subcommand)]
+        what: ParseWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ParseWhat {
+    /// An nginx configuration file, its includes resolved against its own directory (as `nginx -c FILE`)
+    Nginx {
+        file: PathBuf,
+        /// Follow includes (and symlinks) outside the file's directory
+        #[arg(long)]
+        allow_outside: bool,
+    },
+    /// The compose project as compose-doctor loads it (environment values masked)
+    Compose {
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// Show environment and build-argument values instead of masking them
+        #[arg(long)]
+        show_secrets: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -92,4 +117,11 @@ pub struct CheckArgs {
     /// Upper bound for each Docker call and stream, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub docker_timeout: f64,
+    /// Read bind-mount sources and files outside the project directory (default: they are reported as not
+    /// read, so a configuration cannot make the tool print a file of the machine it runs on)
+    #[arg(long)]
+    pub allow_outside: bool,
+    /// Show environment values in the output (default: masked, except where one is the upstream address)
+    #[arg(long)]
+    pub show_secrets: bool,
 }

@@ -7,19 +7,29 @@ pub mod checks;
 pub mod compose;
 pub mod discover;
 pub mod docker;
+pub mod dump;
 pub mod error;
+pub mod fsread;
+pub mod fuzzing;
 pub mod live;
 pub mod model;
 pub mod nginx;
+pub mod redact;
 pub mod report;
 pub mod span;
 
 use model::Facts;
 
-/// Loads the compose project and the configuration of every nginx service in it.
+/// Loads the compose project and the configuration of every nginx service in it (no host file outside the
+/// project directory is read: see [`discover::discover_with`]).
 pub fn load_facts(opts: &compose::LoadOptions) -> error::Result<Facts> {
+    load_facts_with(opts, false)
+}
+
+/// [`load_facts`]; `allow_outside` reads bind-mount sources and files outside the project directory too.
+pub fn load_facts_with(opts: &compose::LoadOptions, allow_outside: bool) -> error::Result<Facts> {
     let project = compose::load(opts)?;
-    let proxies = discover::discover(&project);
+    let proxies = discover::discover_with(&project, allow_outside);
     let images = discover::image_infos(&project);
     Ok(Facts {
         project,

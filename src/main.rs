@@ -1,7 +1,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, ColorChoice, Command, Format};
+use cli::{CheckArgs, Cli, ColorChoice, Command, Format, ParseWhat};
 use compose_doctor::{checks, compose, report};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -27,11 +27,19 @@ fn main() -> ExitCode {
         }
         Some(Command::Check(args)) => check(&args, false),
         Some(Command::Status(args)) => check(&args, true),
+        Some(Command::Parse { what }) => parse(what),
         None => check(&cli.check, false),
     }
 }
 
+/// Environment values to mask in everything printed (set once the project is loaded).
+static REDACT: std::sync::OnceLock<compose_doctor::redact::Redactor> = std::sync::OnceLock::new();
+
 fn print_out(s: &str) {
+    let s = match REDACT.get() {
+        Some(r) => r.apply(s),
+        None => std::borrow::Cow::Borrowed(s),
+    };
     let mut out = std::io::stdout().lock();
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = out.write_all(s.as_bytes());
@@ -145,7 +153,7 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
         working_dir: cwd,
         environ: std::env::vars().collect(),
     };
-    let mut facts = match compose_doctor::load_facts(&opts) {
+    let mut facts = match compose_doctor::load_facts_with(&opts, args.allow_outside) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -164,6 +172,13 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
         for what in &live.incomplete {
             eprintln!("warning: live facts incomplete: {what}");
         }
+    }
+    if !args.show_secrets {
+        let env_files: Vec<&std::path::Path> =
+            args.project.env_files.iter().map(|p| p.as_path()).collect();
+        let _ = REDACT.set(compose_doctor::redact::Redactor::for_facts(
+            &facts, &env_files,
+        ));
     }
     let analysis = checks::run(&facts);
     let mode = if facts.live.is_some() {
@@ -218,5 +233,79 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `compose-doctor parse nginx FILE` / `parse compose [-f FILE]...`: the loaded input as JSON.
+fn parse(what: ParseWhat) -> ExitCode {
+    match what {
+        ParseWhat::Nginx {
+            file,
+            allow_outside,
+        } => {
+            let cfg = compose_doctor::nginx::load_host_file_with(&file, allow_outside);
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut out);
+            let _ = out.flush();
+            drop(out);
+            let fatal = cfg.problems.iter().find(|p| {
+                use compose_doctor::nginx::ProblemKind::*;
+                matches!(p.kind, Syntax | IncludeCycle | Unreadable | FileMissing)
+            });
+            let code = match fatal {
+                Some(p) => {
+                    match &p.loc {
+                        Some(l) => eprintln!("error: {l}: {}", p.message),
+                        None => eprintln!("error: {}: {}", file.display(), p.message),
+                    }
+                    EXIT_TROUBLE
+                }
+                None => 0,
+            };
+            // a large tree is not worth freeing one node at a time on the way out
+            std::mem::forget(cfg);
+            ExitCode::from(code)
+        }
+        ParseWhat::Compose {
+            project,
+            show_secrets,
+        } => {
+            let cwd = match std::env::current_dir() {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: cannot read the current directory: {e}");
+                    return ExitCode::from(EXIT_TROUBLE);
+                }
+            };
+            let opts = compose::LoadOptions {
+                files: project.files.clone(),
+                project_directory: project.project_directory.clone(),
+                project_name: project.project_name.clone(),
+                env_files: project.env_files.clone(),
+                profiles: project.profiles.clone(),
+                working_dir: cwd,
+                environ: std::env::vars().collect(),
+            };
+            let p = match compose::load(&opts) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_TROUBLE);
+                }
+            };
+            let env_files: Vec<&std::path::Path> =
+                project.env_files.iter().map(|p| p.as_path()).collect();
+            let redactor = if show_secrets {
+                compose_doctor::redact::Redactor::default()
+            } else {
+                compose_doctor::redact::Redactor::for_project(&p, &env_files)
+            };
+            let v = compose_doctor::dump::compose_json(&p, show_secrets, &redactor);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = serde_json::to_writer_pretty(&mut out, &v);
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -63,6 +63,12 @@ pub fn load(vfs: &Vfs, entry: &str) -> Config {
 /// Loads a configuration file straight from the host, as `nginx -c FILE` would (its includes are resolved
 /// against its own directory on the host). For `compose-doctor parse nginx FILE`.
 pub fn load_host_file(path: &Path) -> Config {
+    load_host_file_with(path, true)
+}
+
+/// [`load_host_file`]; without `allow_outside`, includes are read only inside the file's own directory
+/// (symlinks resolved): `include /etc/shadow;` is reported as not read.
+pub fn load_host_file_with(path: &Path, allow_outside: bool) -> Config {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -73,6 +79,9 @@ pub fn load_host_file(path: &Path) -> Config {
     let text = abs.to_string_lossy().into_owned();
     let mut vfs = Vfs::new();
     vfs.add_host("/", "/", Layer::Mount, None);
+    if !allow_outside && let Some(dir) = abs.parent() {
+        vfs.restrict_to(&[dir.to_path_buf()]);
+    }
     load(&vfs, &text)
 }
 
