@@ -248,19 +248,17 @@ fn parse(what: ParseWhat) -> ExitCode {
             let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut out);
             let _ = out.flush();
             drop(out);
-            let fatal = cfg.problems.iter().find(|p| {
-                use compose_doctor::nginx::ProblemKind::*;
-                matches!(p.kind, Syntax | IncludeCycle | Unreadable | FileMissing)
-            });
-            let code = match fatal {
-                Some(p) => {
-                    match &p.loc {
-                        Some(l) => eprintln!("error: {l}: {}", p.message),
-                        None => eprintln!("error: {}: {}", file.display(), p.message),
-                    }
-                    EXIT_TROUBLE
+            // nginx refuses to start with any of these problems: the configuration did not load
+            for p in &cfg.problems {
+                match &p.loc {
+                    Some(l) => eprintln!("error: {l}: {}", p.message),
+                    None => eprintln!("error: {}: {}", file.display(), p.message),
                 }
-                None => 0,
+            }
+            let code = if cfg.problems.is_empty() {
+                0
+            } else {
+                EXIT_TROUBLE
             };
             // a large tree is not worth freeing one node at a time on the way out
             std::mem::forget(cfg);

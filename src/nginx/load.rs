@@ -214,6 +214,10 @@ impl Loader<'_> {
         let text = match found.read(MAX_FILE_BYTES) {
             Ok(t) => t,
             Err(e) => {
+                // the main file's problem is at its own start
+                let at = from
+                    .cloned()
+                    .or_else(|| Some(Location::new(path_arc(&found.host_path), 1, 1)));
                 self.problems.push(problem(
                     ProblemKind::Unreadable,
                     format!(
@@ -221,7 +225,7 @@ impl Loader<'_> {
                         path,
                         found.host_path.display()
                     ),
-                    from.cloned(),
+                    at,
                     None,
                 ));
                 self.cache.insert(path.to_string(), Cached::Failed);
