@@ -6,7 +6,9 @@
 //! service's `environment` after `env_file`, and the project's `.env` / `--env-file` files) is replaced by
 //! `********` wherever it appears, as written and as JSON escapes it. Values that cannot be secrets or that
 //! the report must show are kept:
-//! - short or plain values (fewer than 4 characters, numbers, `true`/`false`): ports and switches;
+//! - short or plain values (fewer than 4 characters, numbers, `true`/`false`, lowercase words of fewer than
+//!   8 letters such as `warn`): ports, switches and log levels;
+//! - a value is replaced only as a whole word (not inside a longer run of letters and digits);
 //! - names the project itself shows: service, network, container and host names, aliases, images;
 //! - a value that is the upstream address nginx uses (a target rendered from a template, `proxy_pass
 //!   http://$BACKEND` with `BACKEND=app:8080`): the target *is* that value, and hiding it would hide the
@@ -28,6 +30,8 @@ pub struct Redactor {
 
 fn trivial(v: &str) -> bool {
     v.chars().count() < 4
+        // short plain words: log levels, modes (`warn`, `debug`, `prod`)
+        || (v.len() < 8 && v.bytes().all(|b| b.is_ascii_lowercase()))
         || v.bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b':')
         || matches!(
@@ -134,16 +138,47 @@ impl Redactor {
         self.values.is_empty()
     }
 
-    /// `text` with every value replaced by [`MASK`].
+    /// `text` with every value replaced by [`MASK`] where it stands as a whole word.
     pub fn apply<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
         for v in &self.values {
             if out.contains(v.as_str()) {
-                out = Cow::Owned(out.replace(v.as_str(), MASK));
+                out = Cow::Owned(replace_words(&out, v));
             }
         }
         out
     }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// `text` with each occurrence of `v` that is not glued to more letters or digits replaced by [`MASK`].
+fn replace_words(text: &str, v: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, _) in text.match_indices(v) {
+        if i < last {
+            continue;
+        }
+        let end = i + v.len();
+        let glued_before = i > 0
+            && is_word_byte(bytes[i - 1])
+            && v.as_bytes().first().is_some_and(|&b| is_word_byte(b));
+        let glued_after = end < bytes.len()
+            && is_word_byte(bytes[end])
+            && v.as_bytes().last().is_some_and(|&b| is_word_byte(b));
+        if glued_before || glued_after {
+            continue;
+        }
+        out.push_str(&text[last..i]);
+        out.push_str(MASK);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 #[cfg(test)]
@@ -172,6 +207,13 @@ mod tests {
         assert_eq!(
             r.apply(r#"{"v": "with\"quote\"x"}"#),
             r#"{"v": "********"}"#
+        );
+        // only whole words
+        let values: BTreeSet<String> = ["warn", "Secret99"].into_iter().map(String::from).collect();
+        let r = Redactor::new(values, &BTreeSet::new(), &[]);
+        assert_eq!(
+            r.apply("warning: Secret99, xSecret99x"),
+            "warning: ********, xSecret99x"
         );
     }
 }
