@@ -135,7 +135,8 @@ fn main() {
             c
         }),
         "compose" => {
-            let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let file = std::fs::canonicalize(&file).expect("compose file");
+            let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
             let opts = compose_doctor::compose::LoadOptions {
                 files: vec![file.clone()],
                 working_dir: dir,

@@ -54,6 +54,9 @@ pub enum ParseWhat {
         /// Show environment and build-argument values instead of masking them
         #[arg(long)]
         show_secrets: bool,
+        /// Read files the compose files name outside the project directory (include, extends, env_file)
+        #[arg(long)]
+        allow_outside: bool,
     },
 }
 

@@ -152,6 +152,7 @@ fn check(args: &CheckArgs, status_only: bool) -> ExitCode {
         profiles: args.project.profiles.clone(),
         working_dir: cwd,
         environ: std::env::vars().collect(),
+        allow_outside: args.allow_outside,
     };
     let mut facts = match compose_doctor::load_facts_with(&opts, args.allow_outside) {
         Ok(f) => f,
@@ -267,6 +268,7 @@ fn parse(what: ParseWhat) -> ExitCode {
         ParseWhat::Compose {
             project,
             show_secrets,
+            allow_outside,
         } => {
             let cwd = match std::env::current_dir() {
                 Ok(d) => d,
@@ -283,6 +285,7 @@ fn parse(what: ParseWhat) -> ExitCode {
                 profiles: project.profiles.clone(),
                 working_dir: cwd,
                 environ: std::env::vars().collect(),
+                allow_outside,
             };
             let p = match compose::load(&opts) {
                 Ok(p) => p,

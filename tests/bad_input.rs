@@ -265,3 +265,57 @@ fn generated_extremes() {
         "zero-main.conf",
     );
 }
+
+#[test]
+fn compose_files_outside_the_project_are_not_read() {
+    let outside = Tmp::new("c-outside");
+    outside.write("secret.env", "TOKEN=TOP-SECRET-c0ffee\n");
+    outside.write(
+        "other.yaml",
+        "services:\n  leaked:\n    image: TOP-SECRET-image\n",
+    );
+    let t = Tmp::new("c-policy");
+    let env = outside.0.join("secret.env");
+    let other = outside.0.join("other.yaml");
+    t.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  web:\n    image: nginx\n    env_file: [{}]\n",
+            env.display()
+        ),
+    );
+    let o = run(&t.0, &["parse", "compose", "--show-secrets"]);
+    let all = text(&o.stdout) + &text(&o.stderr);
+    assert!(!all.contains("TOP-SECRET"), "{all}");
+    assert!(all.contains("outside the project directory"), "{all}");
+    // the flag reads it
+    let o = run(
+        &t.0,
+        &["parse", "compose", "--show-secrets", "--allow-outside"],
+    );
+    assert!(text(&o.stdout).contains("TOP-SECRET-c0ffee"));
+
+    for (key, yaml) in [
+        (
+            "include",
+            format!(
+                "include: [{}]\nservices:\n  web:\n    image: nginx\n",
+                other.display()
+            ),
+        ),
+        (
+            "extends",
+            format!(
+                "services:\n  web:\n    extends:\n      file: {}\n      service: leaked\n",
+                other.display()
+            ),
+        ),
+    ] {
+        t.write("compose.yaml", &yaml);
+        let o = run(&t.0, &["check", "--offline"]);
+        let all = text(&o.stdout) + &text(&o.stderr);
+        assert!(!all.contains("TOP-SECRET"), "{key}: {all}");
+        assert!(all.contains("--allow-outside"), "{key}: {all}");
+        assert_located(&o, "compose.yaml");
+    }
+}

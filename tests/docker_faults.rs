@@ -241,6 +241,7 @@ fn project(dir: &Path, name: &str) -> compose::Project {
         profiles: Vec::new(),
         working_dir: dir.to_path_buf(),
         environ: Default::default(),
+        allow_outside: false,
     })
     .unwrap()
 }

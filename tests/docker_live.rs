@@ -24,6 +24,7 @@ fn load_project(running: &Running) -> compose::Project {
         profiles: Vec::new(),
         working_dir: example.dir.clone(),
         environ: Default::default(),
+        allow_outside: false,
     })
     .unwrap_or_else(|e| panic!("{}: {e}", example.name))
 }
@@ -251,7 +252,9 @@ fn upstream_exited_state_and_exit_code() {
         app.listening.is_none(),
         "no sockets to read for a stopped container"
     );
-    assert!(app.finished_at_unix.unwrap() >= app.started_at_unix.unwrap());
+    // Docker can stamp a container that dies at once as finished a fraction of a millisecond before it
+    // started (seen here: StartedAt 06.670686899, FinishedAt 06.670274768)
+    assert!(app.finished_at_unix.unwrap() >= app.started_at_unix.unwrap() - 1.0);
     assert_eq!(running.state("app").as_deref(), Some("exited"));
 }
 

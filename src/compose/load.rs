@@ -44,6 +44,8 @@ pub(crate) struct Loader<'a> {
     pub files: Vec<PathBuf>,
     pub legacy_v1: bool,
     docs_cache: HashMap<PathBuf, Vec<Node>>,
+    /// The project directory (canonical) files named by compose files must be in, unless `allow_outside`.
+    inside: Option<PathBuf>,
 }
 
 fn abs(base: &Path, p: &Path) -> PathBuf {
@@ -103,7 +105,29 @@ impl<'a> Loader<'a> {
             files: Vec::new(),
             legacy_v1: false,
             docs_cache: HashMap::new(),
+            inside: None,
         }
+    }
+
+    /// Where `path` really is when it is outside the project directory and may not be read (see
+    /// [`LoadOptions::allow_outside`]).
+    pub(crate) fn outside(&self, path: &Path) -> Option<PathBuf> {
+        let root = self.inside.as_ref()?;
+        let real = path.canonicalize().ok()?;
+        (!real.starts_with(root)).then_some(real)
+    }
+
+    /// The error for an `include`/`extends` of a file outside the project directory.
+    fn outside_error(&self, what: &str, path: &Path, real: &Path, loc: &Location) -> Error {
+        Error::at(
+            format!(
+                "{what} {} is outside the project directory ({}): not read",
+                path.display(),
+                real.display()
+            ),
+            loc.clone(),
+        )
+        .with_note("pass --allow-outside to read files outside the project directory")
     }
 
     fn working_dir(&self) -> PathBuf {
@@ -184,6 +208,9 @@ impl<'a> Loader<'a> {
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| wd.clone())
         });
+        if !self.opts.allow_outside {
+            self.inside = project_dir.canonicalize().ok();
+        }
         let no_default_env = environ
             .get("COMPOSE_DISABLE_ENV_FILE")
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "t"));
@@ -544,6 +571,9 @@ impl<'a> Loader<'a> {
                         ext.loc.clone(),
                     ));
                 }
+                if let Some(real) = self.outside(&target) {
+                    return Err(self.outside_error("extended file", &target, &real, &ext.loc));
+                }
                 let target_dir = target.parent().unwrap_or(Path::new("/")).to_path_buf();
                 self.note_file(&target, &target_dir);
                 let mut other: Option<Node> = None;
@@ -732,6 +762,9 @@ impl<'a> Loader<'a> {
                         format!("included file {} not found", p.display()),
                         item.loc.clone(),
                     ));
+                }
+                if let Some(real) = self.outside(p) {
+                    return Err(self.outside_error("included file", p, &real, &item.loc));
                 }
             }
             let mut imported: Option<Node> = None;
