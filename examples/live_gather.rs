@@ -26,7 +26,11 @@ fn main() {
         ..Default::default()
     };
     let mut facts = compose_doctor::load_facts(&opts).expect("project loads");
-    let dopts = compose_doctor::docker::DockerOptions::default();
+    // LIVE_GATHER_NO_SOCKETS=1: without reading the listening sockets (to see what they cost)
+    let dopts = compose_doctor::docker::DockerOptions {
+        read_sockets: std::env::var_os("LIVE_GATHER_NO_SOCKETS").is_none(),
+        ..Default::default()
+    };
     let t = Instant::now();
     let (client, _) = compose_doctor::docker::connect(&dopts).expect("docker answers");
     println!("connect: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);

@@ -18,7 +18,7 @@ pub const MAX_INCLUSIONS: usize = 200_000;
 /// Files larger than this are not read.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// At most this many bytes of text in all inclusions together.
-pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
 /// Blocks (across included files) nested deeper than this are cut off.
 pub const MAX_TREE_DEPTH: usize = 256;
 
