@@ -245,10 +245,19 @@ fn parse(what: ParseWhat) -> ExitCode {
             allow_outside,
         } => {
             let cfg = compose_doctor::nginx::load_host_file_with(&file, allow_outside);
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut out);
-            let _ = out.flush();
-            drop(out);
+            // straight to the file descriptor: stdout's line buffering would scan every byte for newlines
+            use std::os::fd::AsFd;
+            let stdout = std::io::stdout();
+            let _ = stdout.lock().flush();
+            match stdout.as_fd().try_clone_to_owned() {
+                Ok(fd) => {
+                    let mut f = std::fs::File::from(fd);
+                    let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut f);
+                }
+                Err(_) => {
+                    let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut stdout.lock());
+                }
+            }
             // nginx refuses to start with any of these problems: the configuration did not load
             for p in &cfg.problems {
                 match &p.loc {

@@ -28,25 +28,57 @@ pub struct Directive {
 }
 
 /// One argument, unquoted and with `\` escapes processed the way nginx does. It is in the file of its
-/// directive ([`Arg::loc`] gives its full location).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// directive ([`Arg::loc`] gives its full location). 32 bytes: the quote flag shares a word with the column.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Arg {
     pub value: Str,
-    /// 1-based line and column (in characters) where the argument starts (its opening quote if quoted).
+    /// 1-based line where the argument starts.
     pub line: u32,
-    pub column: u32,
-    /// Written in single or double quotes.
-    pub quoted: bool,
+    /// 1-based column (in characters) where it starts (its opening quote if quoted), and the quote flag in
+    /// the top bit: see [`Arg::column`] and [`Arg::quoted`].
+    col_quoted: u32,
 }
 
+const QUOTED_BIT: u32 = 1 << 31;
+
 impl Arg {
+    pub fn new(value: Str, line: u32, column: u32, quoted: bool) -> Arg {
+        Arg {
+            value,
+            line,
+            col_quoted: column.min(QUOTED_BIT - 1) | if quoted { QUOTED_BIT } else { 0 },
+        }
+    }
+
+    /// 1-based column (in characters) where the argument starts (its opening quote if quoted).
+    pub fn column(&self) -> u32 {
+        self.col_quoted & !QUOTED_BIT
+    }
+
+    /// Written in single or double quotes.
+    pub fn quoted(&self) -> bool {
+        self.col_quoted & QUOTED_BIT != 0
+    }
+
     /// The argument's location, in `file` (its directive's: `d.loc.file`).
     pub fn loc(&self, file: &Arc<Path>) -> Location {
         Location {
             file: file.clone(),
             line: self.line,
-            column: self.column,
+            column: self.column(),
         }
+    }
+}
+
+impl Serialize for Arg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Arg", 4)?;
+        st.serialize_field("value", self.value.as_str())?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("column", &self.column())?;
+        st.serialize_field("quoted", &self.quoted())?;
+        st.end()
     }
 }
 
@@ -217,5 +249,20 @@ impl Target {
     /// The port nginx will connect to.
     pub fn effective_port(&self) -> Option<u16> {
         self.port.or(self.default_port)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// The tree's memory is mostly these two: keep them small (see the README's performance section).
+    #[test]
+    fn node_sizes() {
+        assert_eq!(std::mem::size_of::<Arg>(), 32);
+        assert_eq!(std::mem::size_of::<Directive>(), 80);
+        let a = Arg::new(Str::from("x"), 3, 7, true);
+        assert_eq!((a.line, a.column(), a.quoted()), (3, 7, true));
+        assert!(!Arg::new(Str::from("x"), 3, 7, false).quoted());
     }
 }

@@ -140,12 +140,12 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
             TokenKind::Comment => {}
             TokenKind::Word => match &mut cur {
                 None => cur = Some((Str::from(tok.value), loc(tok.line, tok.column))),
-                Some(_) => scratch.push(Arg {
-                    value: Str::from(tok.value),
-                    line: tok.line,
-                    column: tok.column,
-                    quoted: tok.quote.is_some(),
-                }),
+                Some(_) => scratch.push(Arg::new(
+                    Str::from(tok.value),
+                    tok.line,
+                    tok.column,
+                    tok.quote.is_some(),
+                )),
             },
             TokenKind::Semicolon => match cur.take() {
                 Some((name, l)) => {
@@ -306,7 +306,7 @@ mod tests {
         assert_eq!((loc.loc.line, loc.loc.column), (5, 5));
         let pass = &loc.block.as_ref().unwrap()[0];
         assert_eq!((pass.loc.line, pass.loc.column), (5, 18));
-        assert_eq!((pass.args[0].line, pass.args[0].column), (5, 29));
+        assert_eq!((pass.args[0].line, pass.args[0].column()), (5, 29));
         assert_eq!(&*pass.loc.file, Path::new("/t/nginx.conf"));
     }
 
@@ -316,8 +316,8 @@ mod tests {
         let m = ds[0].block.as_ref().unwrap();
         assert_eq!(m[0].name, "");
         assert_eq!(m[1].args[0].value, "x y");
-        assert!(m[1].args[0].quoted);
-        assert!(!ds[0].args[0].quoted);
+        assert!(m[1].args[0].quoted());
+        assert!(!ds[0].args[0].quoted());
     }
 
     #[test]
