@@ -43,7 +43,7 @@ pub(crate) struct Loader<'a> {
     /// Every compose file read, in order of first reading.
     pub files: Vec<PathBuf>,
     pub legacy_v1: bool,
-    docs_cache: HashMap<PathBuf, Vec<Node>>,
+    docs_cache: HashMap<PathBuf, std::rc::Rc<Vec<Node>>>,
     /// The project directory (canonical) files named by compose files must be in, unless `allow_outside`.
     inside: Option<PathBuf>,
 }
@@ -314,15 +314,23 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// The parsed documents of a file (parsed once).
-    fn docs(&mut self, path: &Path) -> Result<Vec<Node>, Error> {
+    /// The parsed documents of a file (parsed once, shared: no copy until someone needs to change them).
+    fn docs(&mut self, path: &Path) -> Result<std::rc::Rc<Vec<Node>>, Error> {
         if let Some(d) = self.docs_cache.get(path) {
             return Ok(d.clone());
         }
         let text = yaml::read_source(path)?;
-        let docs = yaml::parse_documents(&text, path)?;
+        let docs = std::rc::Rc::new(yaml::parse_documents(&text, path)?);
         self.docs_cache.insert(path.to_path_buf(), docs.clone());
         Ok(docs)
+    }
+
+    /// The documents of a file to change: taken out of the cache when this is their last user (the common
+    /// case: each file is processed once), copied otherwise.
+    fn docs_owned(&mut self, path: &Path) -> Result<Vec<Node>, Error> {
+        let rc = self.docs(path)?;
+        self.docs_cache.remove(path);
+        Ok(std::rc::Rc::try_unwrap(rc).unwrap_or_else(|rc| (*rc).clone()))
     }
 
     fn project_name(
@@ -353,7 +361,7 @@ impl<'a> Loader<'a> {
         }
         let mut from_files: Option<Node> = None;
         for f in files {
-            for d in self.docs(f)? {
+            for d in self.docs(f)?.iter() {
                 if let Some(n) = d.get("name")
                     && n.as_str().is_some_and(|s| !s.is_empty())
                 {
@@ -402,7 +410,7 @@ impl<'a> Loader<'a> {
         include_chain: &[PathBuf],
     ) -> Result<Node, Error> {
         self.note_file(path, base_dir);
-        let docs = self.docs(path)?;
+        let docs = self.docs_owned(path)?;
         let mut acc: Option<Node> = None;
         for mut doc in docs {
             if doc.as_map().is_none() {
@@ -477,8 +485,10 @@ impl<'a> Loader<'a> {
         let Value::Map(entries) = &mut services.value else {
             return Ok(()); // reported by the typed conversion
         };
+        // only the services that extend another (the others need no work, and no copy)
         let names: Vec<String> = entries
             .iter()
+            .filter(|(_, v)| v.get("extends").is_some())
             .filter_map(|(k, _)| k.as_str().map(str::to_string))
             .collect();
         for name in names {
@@ -577,7 +587,7 @@ impl<'a> Loader<'a> {
                 let target_dir = target.parent().unwrap_or(Path::new("/")).to_path_buf();
                 self.note_file(&target, &target_dir);
                 let mut other: Option<Node> = None;
-                for mut d in self.docs(&target)? {
+                for mut d in self.docs_owned(&target)? {
                     if d.as_map().is_none() {
                         return Err(Error::at(
                             "the top level of a compose file must be a mapping",
