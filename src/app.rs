@@ -143,7 +143,7 @@ pub fn finish(args: &CheckArgs, facts: &Facts, mode: &str, view: &View) -> ExitC
     };
     match &args.output {
         Some(path) => {
-            if let Err(e) = std::fs::write(path, out.as_bytes()) {
+            if let Err(e) = std::fs::write(path, crate::redacted(&out).as_bytes()) {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return ExitCode::from(EXIT_TROUBLE);
             }

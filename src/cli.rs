@@ -58,6 +58,34 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `compose-doctor man | man -l -`
     Man,
+    /// Print a parsed input as JSON: an nginx configuration (crossplane-like tree with file, line, column)
+    /// or the loaded compose project
+    Parse {
+        #[command(subcommand)]
+        what: ParseWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ParseWhat {
+    /// An nginx configuration file, its includes resolved against its own directory (as `nginx -c FILE`)
+    Nginx {
+        file: PathBuf,
+        /// Follow includes (and symlinks) outside the file's directory
+        #[arg(long)]
+        allow_outside: bool,
+    },
+    /// The compose project as compose-doctor loads it (environment values masked)
+    Compose {
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// Show environment and build-argument values instead of masking them
+        #[arg(long)]
+        show_secrets: bool,
+        /// Read files the compose files name outside the project directory (include, extends, env_file)
+        #[arg(long)]
+        allow_outside: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -200,4 +228,11 @@ pub struct CheckArgs {
     /// getent/nc/wget inside the proxy container instead of connecting from the host
     #[arg(long)]
     pub exec: bool,
+    /// Read bind-mount sources and files outside the project directory (default: they are reported as not
+    /// read, so a configuration cannot make the tool print a file of the machine it runs on)
+    #[arg(long)]
+    pub allow_outside: bool,
+    /// Show environment values in the output (default: masked, except where one is the upstream address)
+    #[arg(long)]
+    pub show_secrets: bool,
 }

@@ -8,22 +8,32 @@ pub mod compose;
 pub mod config;
 pub mod discover;
 pub mod docker;
+pub mod dump;
 pub mod error;
+pub mod fsread;
+pub mod fuzzing;
 pub mod live;
 pub mod model;
 pub mod nginx;
 pub mod policy;
 pub mod probe;
+pub mod redact;
 pub mod report;
 pub mod span;
 pub mod suppress;
 
 use model::Facts;
 
-/// Loads the compose project and the configuration of every nginx service in it.
+/// Loads the compose project and the configuration of every nginx service in it (no host file outside the
+/// project directory is read: see [`discover::discover_with`]).
 pub fn load_facts(opts: &compose::LoadOptions) -> error::Result<Facts> {
+    load_facts_with(opts, false)
+}
+
+/// [`load_facts`]; `allow_outside` reads bind-mount sources and files outside the project directory too.
+pub fn load_facts_with(opts: &compose::LoadOptions, allow_outside: bool) -> error::Result<Facts> {
     let project = compose::load(opts)?;
-    let proxies = discover::discover(&project);
+    let proxies = discover::discover_with(&project, allow_outside);
     let images = discover::image_infos(&project);
     Ok(Facts {
         project,
@@ -56,12 +66,60 @@ pub fn add_live(
         .iter()
         .map(|p| (p.service.clone(), conf_dir(p)))
         .collect();
-    let live = docker::gather(client, &facts.project, &nginx, opts)?;
+    let mut opts = opts.clone();
+    if opts.sockets_for.is_none() {
+        opts.sockets_for = socket_hosts(facts);
+    }
+    let live = docker::gather(client, &facts.project, &nginx, &opts)?;
     for proxy in &mut facts.proxies {
         proxy.drift = drift(proxy, &live);
     }
     facts.live = Some(live);
     Ok(())
+}
+
+/// The names that the routes' targets designate (lowercase), with the services they lead to through
+/// `links`, `container_name` and `hostname`; `None` when a target's host is only known at run time (every
+/// container's sockets are read then). Live mode reads the listening sockets of these containers only.
+fn socket_hosts(facts: &Facts) -> Option<std::collections::BTreeSet<String>> {
+    use nginx::Host;
+    let mut hosts = std::collections::BTreeSet::new();
+    for cfg in facts.proxies.iter().filter_map(|p| p.loaded()) {
+        for t in nginx::targets(cfg) {
+            match &t.host {
+                Host::Name(n) => {
+                    hosts.insert(n.to_ascii_lowercase());
+                }
+                Host::Ip(ip) => {
+                    hosts.insert(ip.to_string());
+                }
+                Host::Unix(_) => {}
+                Host::Dynamic(_) => return None,
+            }
+        }
+    }
+    for svc in facts.project.services.values() {
+        let named = [&svc.container_name, &svc.hostname]
+            .into_iter()
+            .flatten()
+            .any(|n| hosts.contains(&n.value.to_ascii_lowercase()));
+        let linked: Vec<String> = svc
+            .links
+            .iter()
+            .filter(|l| hosts.contains(&l.value.1.to_ascii_lowercase()))
+            .map(|l| l.value.0.to_ascii_lowercase())
+            .collect();
+        let aliased = svc.networks.iter().any(|n| {
+            n.aliases
+                .iter()
+                .any(|a| hosts.contains(&a.value.to_ascii_lowercase()))
+        });
+        if named || aliased {
+            hosts.insert(svc.name.to_ascii_lowercase());
+        }
+        hosts.extend(linked);
+    }
+    Some(hosts)
 }
 
 /// Project files whose text differs from the same path in the running proxy container.

@@ -2,7 +2,7 @@ mod app;
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, Command};
+use cli::{CheckArgs, Cli, Command, ParseWhat};
 use compose_doctor::{checks, compose, report};
 use std::io::Write;
 use std::process::ExitCode;
@@ -43,11 +43,24 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Some(Command::Parse { what }) => parse(what),
         None => check(&cli.check, app::View::default()),
     }
 }
 
+/// Environment values to mask in everything printed (set once the project is loaded).
+static REDACT: std::sync::OnceLock<compose_doctor::redact::Redactor> = std::sync::OnceLock::new();
+
+/// `s` with every environment value of the project masked (unless `--show-secrets`).
+pub(crate) fn redacted(s: &str) -> std::borrow::Cow<'_, str> {
+    match REDACT.get() {
+        Some(r) => r.apply(s),
+        None => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 pub(crate) fn print_out(s: &str) {
+    let s = redacted(s);
     let mut out = std::io::stdout().lock();
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = out.write_all(s.as_bytes());
@@ -138,8 +151,9 @@ fn check(args: &CheckArgs, view: app::View) -> ExitCode {
         profiles: args.project.profiles.clone(),
         working_dir: cwd,
         environ: std::env::vars().collect(),
+        allow_outside: args.allow_outside,
     };
-    let mut facts = match compose_doctor::load_facts(&opts) {
+    let mut facts = match compose_doctor::load_facts_with(&opts, args.allow_outside) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -158,6 +172,13 @@ fn check(args: &CheckArgs, view: app::View) -> ExitCode {
         for what in &live.incomplete {
             eprintln!("warning: live facts incomplete: {what}");
         }
+    }
+    if !args.show_secrets {
+        let env_files: Vec<&std::path::Path> =
+            args.project.env_files.iter().map(|p| p.as_path()).collect();
+        let _ = REDACT.set(compose_doctor::redact::Redactor::for_facts(
+            &facts, &env_files,
+        ));
     }
     if args.probe {
         let opts = compose_doctor::probe::ProbeOptions {
@@ -178,4 +199,87 @@ fn check(args: &CheckArgs, view: app::View) -> ExitCode {
         (None, _) => "static",
     };
     app::finish(args, &facts, mode, &view)
+}
+
+/// `compose-doctor parse nginx FILE` / `parse compose [-f FILE]...`: the loaded input as JSON.
+fn parse(what: ParseWhat) -> ExitCode {
+    match what {
+        ParseWhat::Nginx {
+            file,
+            allow_outside,
+        } => {
+            let cfg = compose_doctor::nginx::load_host_file_with(&file, allow_outside);
+            // straight to the file descriptor: stdout's line buffering would scan every byte for newlines
+            use std::os::fd::AsFd;
+            let stdout = std::io::stdout();
+            let _ = stdout.lock().flush();
+            match stdout.as_fd().try_clone_to_owned() {
+                Ok(fd) => {
+                    let mut f = std::fs::File::from(fd);
+                    let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut f);
+                }
+                Err(_) => {
+                    let _ = compose_doctor::dump::write_nginx_json(&cfg, &mut stdout.lock());
+                }
+            }
+            // nginx refuses to start with any of these problems: the configuration did not load
+            for p in &cfg.problems {
+                match &p.loc {
+                    Some(l) => eprintln!("error: {l}: {}", p.message),
+                    None => eprintln!("error: {}: {}", file.display(), p.message),
+                }
+            }
+            let code = if cfg.problems.is_empty() {
+                0
+            } else {
+                EXIT_TROUBLE
+            };
+            // a large tree is not worth freeing one node at a time on the way out
+            std::mem::forget(cfg);
+            ExitCode::from(code)
+        }
+        ParseWhat::Compose {
+            project,
+            show_secrets,
+            allow_outside,
+        } => {
+            let cwd = match std::env::current_dir() {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: cannot read the current directory: {e}");
+                    return ExitCode::from(EXIT_TROUBLE);
+                }
+            };
+            let opts = compose::LoadOptions {
+                files: project.files.clone(),
+                project_directory: project.project_directory.clone(),
+                project_name: project.project_name.clone(),
+                env_files: project.env_files.clone(),
+                profiles: project.profiles.clone(),
+                working_dir: cwd,
+                environ: std::env::vars().collect(),
+                allow_outside,
+            };
+            let p = match compose::load(&opts) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_TROUBLE);
+                }
+            };
+            let env_files: Vec<&std::path::Path> =
+                project.env_files.iter().map(|p| p.as_path()).collect();
+            let redactor = if show_secrets {
+                compose_doctor::redact::Redactor::default()
+            } else {
+                compose_doctor::redact::Redactor::for_project(&p, &env_files)
+            };
+            let v = compose_doctor::dump::compose_json(&p, show_secrets, &redactor);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = serde_json::to_writer_pretty(&mut out, &v);
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
+    }
 }

@@ -38,6 +38,8 @@ fn opts(dir: &Path, files: &[&str], env: &[(&str, &str)]) -> LoadOptions {
         files: files.iter().map(|f| dir.join(f)).collect(),
         working_dir: dir.to_path_buf(),
         environ: environ(env),
+        // the projects here are written in a temporary directory and name compose-go's fixtures
+        allow_outside: true,
         ..Default::default()
     }
 }

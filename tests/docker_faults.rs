@@ -217,6 +217,17 @@ fn connect_env(
         .expect("connect did not return: it hangs")
 }
 
+/// The unversioned requests of the handshake (`/_ping` and `/version` are asked at once), sorted.
+fn first_contact(paths: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = paths
+        .iter()
+        .map(|p| p.as_str())
+        .filter(|p| matches!(*p, "/_ping" | "/version"))
+        .collect();
+    v.sort();
+    v
+}
+
 fn expect_err(r: Result<(docker::Client, String), DockerError>) -> DockerError {
     match r {
         Ok((c, api)) => panic!("expected an error, connected to {c:?} at API {api}"),
@@ -241,6 +252,7 @@ fn project(dir: &Path, name: &str) -> compose::Project {
         profiles: Vec::new(),
         working_dir: dir.to_path_buf(),
         environ: Default::default(),
+        allow_outside: false,
     })
     .unwrap()
 }
@@ -293,7 +305,7 @@ fn silent_engine_times_out() {
     let e = expect_err(connect_to(&fake.host(), Duration::from_secs(1)));
     assert!(matches!(e, DockerError::Timeout { .. }), "{e}");
     assert!(e.message().contains("within 1 s"), "{e}");
-    assert_eq!(fake.paths(), vec!["/version"]);
+    assert_eq!(first_contact(&fake.paths()), ["/_ping", "/version"]);
 }
 
 #[test]
@@ -352,9 +364,15 @@ fn old_api_is_negotiated_down_and_used() {
     );
     assert!(facts.incomplete.is_empty(), "{:?}", facts.incomplete);
     let paths = fake.paths();
-    assert_eq!(paths[0], "/version", "unversioned first contact");
     assert!(
-        paths[1..].iter().all(|p| p.starts_with("/v1.24/")),
+        first_contact(&paths).contains(&"/version"),
+        "unversioned first contact"
+    );
+    assert!(
+        paths
+            .iter()
+            .filter(|p| !matches!(p.as_str(), "/_ping" | "/version"))
+            .all(|p| p.starts_with("/v1.24/")),
         "{paths:?}"
     );
     assert!(
@@ -427,7 +445,9 @@ fn context_selects_the_fake_engine() {
     .unwrap();
     assert_eq!(api, "1.41");
     assert!(client.engine().endpoint.contains("context fake"));
-    assert_eq!(fake.paths(), vec!["/version"]);
+    // the ping may not have gone out before /version answered
+    assert!(first_contact(&fake.paths()).contains(&"/version"));
+    assert_eq!(first_contact(&fake.paths()).len(), fake.paths().len());
 }
 
 /// Docker's multiplexed log stream: 8-byte frame headers (stream, 0, 0, 0, big-endian length).
@@ -586,4 +606,265 @@ fn list_call_timing_out_is_fatal() {
         .unwrap_err();
     assert!(matches!(e, DockerError::Timeout { .. }), "{e}");
     assert!(e.message().contains("list the containers"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line against misbehaving engines: partial results marked incomplete within the timeout,
+// exit 2 when `--live` can check nothing, never a hang or a panic.
+
+/// Runs the CLI with `DOCKER_HOST=host` (and `prefix` before it, e.g. `setpriv ...`), killed and failed
+/// after [`LIVENESS`].
+fn cli(dir: &Path, host: &str, prefix: &[&str], args: &[&str]) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_compose-doctor");
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = std::process::Command::new(first);
+            c.args(rest).arg(bin);
+            c
+        }
+        None => std::process::Command::new(bin),
+    };
+    let mut child = cmd
+        .args(args)
+        .current_dir(dir)
+        .env("DOCKER_HOST", host)
+        .env_remove("DOCKER_CONTEXT")
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run compose-doctor");
+    let deadline = std::time::Instant::now() + LIVENESS;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("compose-doctor {args:?} hangs");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    out
+}
+
+fn compose_dir(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    std::fs::write(
+        dir.0.join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n  gone:\n    image: busybox\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// An engine with project `P`'s containers `web` (answers) and `gone` (404 on inspect, or a hang).
+fn two_container_engine(tag: &str, gone: Reply) -> FakeEngine {
+    const P: &str = "fakecli";
+    let labels = |svc: &str| {
+        serde_json::json!({
+            "com.docker.compose.project": P, "com.docker.compose.service": svc,
+            "com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False"
+        })
+    };
+    let list = serde_json::json!([
+        {"Id": "aaaaaaaaaaaaaaaa", "Names": ["/fakecli-web-1"], "Labels": labels("web")},
+        {"Id": "bbbbbbbbbbbbbbbb", "Names": ["/fakecli-gone-1"], "Labels": labels("gone")}
+    ]);
+    let inspect = serde_json::json!({
+        "Id": "aaaaaaaaaaaaaaaa", "Name": "/fakecli-web-1", "RestartCount": 0,
+        "State": {"Status": "exited", "Running": false, "OOMKilled": false, "Pid": 0, "ExitCode": 0,
+                  "Error": "", "StartedAt": "2026-11-21T06:21:23Z", "FinishedAt": "2026-11-21T06:21:24Z"},
+        "Config": {"Image": "nginx", "Labels": labels("web")},
+        "HostConfig": {"NetworkMode": "fakecli_default"},
+        "NetworkSettings": {"Networks": {}}
+    });
+    FakeEngine::start(tag, move |path| match path {
+        "/version" => version("1.41"),
+        "/v1.41/containers/json" => json(list.clone()),
+        "/v1.41/containers/aaaaaaaaaaaaaaaa/json" => json(inspect.clone()),
+        "/v1.41/containers/bbbbbbbbbbbbbbbb/json" => gone.clone(),
+        p if p.starts_with("/v1.41/networks/") => not_found("network"),
+        _ => Reply::Http(404, "application/json", b"{\"message\":\"no\"}".to_vec()),
+    })
+}
+
+#[test]
+fn cli_container_removed_between_list_and_inspect_is_incomplete() {
+    let fake = two_container_engine("clirm", not_found("container: bbbbbbbbbbbbbbbb"));
+    let dir = compose_dir("clirm");
+    let o = cli(
+        &dir.0,
+        &fake.host(),
+        &[],
+        &[
+            "check",
+            "--live",
+            "-p",
+            "fakecli",
+            "--format",
+            "json",
+            "--docker-timeout",
+            "2",
+        ],
+    );
+    let err = text(&o.stderr);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    assert!(err.contains("live facts incomplete"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["mode"], "live");
+    let incomplete = v["live"]["incomplete"].to_string();
+    assert!(
+        incomplete.contains("removed between listing and inspecting"),
+        "{incomplete}"
+    );
+}
+
+#[test]
+fn cli_hanging_inspect_is_incomplete_within_the_timeout() {
+    let fake = two_container_engine("clihang", Reply::Hang);
+    let dir = compose_dir("clihang");
+    let started = std::time::Instant::now();
+    let o = cli(
+        &dir.0,
+        &fake.host(),
+        &[],
+        &[
+            "status",
+            "--live",
+            "-p",
+            "fakecli",
+            "--format",
+            "json",
+            "--docker-timeout",
+            "1",
+        ],
+    );
+    let err = text(&o.stderr);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let incomplete = v["live"]["incomplete"].to_string();
+    assert!(incomplete.contains("fakecli-gone-1"), "{incomplete}");
+    // bounded by the timeout, not by the hang (generous: a loaded machine)
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn cli_live_exits_2_when_nothing_can_be_checked() {
+    // the list call never answers
+    let fake = FakeEngine::start("clilist", |path| match path {
+        "/version" => version("1.41"),
+        _ => Reply::Hang,
+    });
+    let dir = compose_dir("clilist");
+    let o = cli(
+        &dir.0,
+        &fake.host(),
+        &[],
+        &["check", "--live", "--docker-timeout", "1"],
+    );
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: --live:") && err.contains("list the containers"),
+        "{err}"
+    );
+    // without --live the same engine means a static check with a note
+    let o = cli(
+        &dir.0,
+        &fake.host(),
+        &[],
+        &["check", "--docker-timeout", "1"],
+    );
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).contains("note: static check"),
+        "{}",
+        text(&o.stderr)
+    );
+    // garbage instead of HTTP
+    let fake = FakeEngine::start("cligarb", |_| {
+        Reply::Raw(b"\x00\x01garbage\r\n\r\n".to_vec())
+    });
+    let o = cli(
+        &dir.0,
+        &fake.host(),
+        &[],
+        &["check", "--live", "--docker-timeout", "1"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
+
+#[test]
+fn cli_permission_denied_on_the_socket() {
+    // As root, connect() to a 0600 socket succeeds: the CLI has to run as `nobody` to meet EACCES.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| text(&o.stdout).trim() == "0");
+    let setpriv = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root || !setpriv {
+        eprintln!(
+            "skipped: needs root and setpriv(1) to run the CLI as nobody (root={root}, setpriv={setpriv})"
+        );
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeEngine::start("cliperm", |path| match path {
+        "/version" => version("1.41"),
+        _ => json(serde_json::json!([])),
+    });
+    std::fs::set_permissions(&fake.socket, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let dir = compose_dir("cliperm");
+    for p in [&dir.0, &fake._dir.0] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(
+        dir.0.join("compose.yaml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    let o = cli(&dir.0, &fake.host(), &nobody, &["check", "--live"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.to_lowercase().contains("permission denied"), "{err}");
+    assert!(
+        err.contains("docker` group"),
+        "the hint says what to do: {err}"
+    );
+    // without --live: a static check and a note saying why
+    let o = cli(&dir.0, &fake.host(), &nobody, &["check"]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).to_lowercase().contains("permission denied"),
+        "{}",
+        text(&o.stderr)
+    );
 }

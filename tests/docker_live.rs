@@ -24,6 +24,7 @@ fn load_project(running: &Running) -> compose::Project {
         profiles: Vec::new(),
         working_dir: example.dir.clone(),
         environ: Default::default(),
+        allow_outside: false,
     })
     .unwrap_or_else(|e| panic!("{}: {e}", example.name))
 }
@@ -255,7 +256,10 @@ fn upstream_exited_state_and_exit_code() {
     // FinishedAt a few microseconds *before* StartedAt (seen here once in a clean CI run): both are set,
     // and they are close
     let (started, finished) = (app.started_at_unix.unwrap(), app.finished_at_unix.unwrap());
-    assert!((finished - started).abs() < 60.0, "started {started}, finished {finished}");
+    assert!(
+        (finished - started).abs() < 60.0,
+        "started {started}, finished {finished}"
+    );
     assert_eq!(running.state("app").as_deref(), Some("exited"));
 }
 

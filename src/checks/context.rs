@@ -104,7 +104,7 @@ fn upstream_names(dirs: &[Directive], out: &mut Vec<String>) {
         if d.name == "upstream"
             && let Some(a) = d.args.first()
         {
-            out.push(a.value.clone());
+            out.push(a.value.to_string());
         }
         if let Some(b) = &d.block {
             upstream_names(b, out);

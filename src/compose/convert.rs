@@ -268,6 +268,18 @@ impl Conv<'_, '_> {
         if let Some(n) = s.get("env_file") {
             for (path, required, loc) in self.env_file_entries(n, &p("env_file"))? {
                 env_files.push(Spanned::new(path.clone(), loc.clone()));
+                if let Some(real) = self.loader.outside(&path) {
+                    self.warn(
+                        format!(
+                            "env_file {} is outside the project directory ({}): not read, its values are \
+                             unknown (--allow-outside reads it)",
+                            path.display(),
+                            real.display()
+                        ),
+                        Some(loc),
+                    );
+                    continue;
+                }
                 if !path.is_file() {
                     if required {
                         let shown = path

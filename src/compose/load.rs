@@ -43,7 +43,9 @@ pub(crate) struct Loader<'a> {
     /// Every compose file read, in order of first reading.
     pub files: Vec<PathBuf>,
     pub legacy_v1: bool,
-    docs_cache: HashMap<PathBuf, Vec<Node>>,
+    docs_cache: HashMap<PathBuf, std::rc::Rc<Vec<Node>>>,
+    /// The project directory (canonical) files named by compose files must be in, unless `allow_outside`.
+    inside: Option<PathBuf>,
 }
 
 fn abs(base: &Path, p: &Path) -> PathBuf {
@@ -103,7 +105,29 @@ impl<'a> Loader<'a> {
             files: Vec::new(),
             legacy_v1: false,
             docs_cache: HashMap::new(),
+            inside: None,
         }
+    }
+
+    /// Where `path` really is when it is outside the project directory and may not be read (see
+    /// [`LoadOptions::allow_outside`]).
+    pub(crate) fn outside(&self, path: &Path) -> Option<PathBuf> {
+        let root = self.inside.as_ref()?;
+        let real = path.canonicalize().ok()?;
+        (!real.starts_with(root)).then_some(real)
+    }
+
+    /// The error for an `include`/`extends` of a file outside the project directory.
+    fn outside_error(&self, what: &str, path: &Path, real: &Path, loc: &Location) -> Error {
+        Error::at(
+            format!(
+                "{what} {} is outside the project directory ({}): not read",
+                path.display(),
+                real.display()
+            ),
+            loc.clone(),
+        )
+        .with_note("pass --allow-outside to read files outside the project directory")
     }
 
     fn working_dir(&self) -> PathBuf {
@@ -184,6 +208,9 @@ impl<'a> Loader<'a> {
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| wd.clone())
         });
+        if !self.opts.allow_outside {
+            self.inside = project_dir.canonicalize().ok();
+        }
         let no_default_env = environ
             .get("COMPOSE_DISABLE_ENV_FILE")
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "t"));
@@ -287,15 +314,23 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// The parsed documents of a file (parsed once).
-    fn docs(&mut self, path: &Path) -> Result<Vec<Node>, Error> {
+    /// The parsed documents of a file (parsed once, shared: no copy until someone needs to change them).
+    fn docs(&mut self, path: &Path) -> Result<std::rc::Rc<Vec<Node>>, Error> {
         if let Some(d) = self.docs_cache.get(path) {
             return Ok(d.clone());
         }
         let text = yaml::read_source(path)?;
-        let docs = yaml::parse_documents(&text, path)?;
+        let docs = std::rc::Rc::new(yaml::parse_documents(&text, path)?);
         self.docs_cache.insert(path.to_path_buf(), docs.clone());
         Ok(docs)
+    }
+
+    /// The documents of a file to change: taken out of the cache when this is their last user (the common
+    /// case: each file is processed once), copied otherwise.
+    fn docs_owned(&mut self, path: &Path) -> Result<Vec<Node>, Error> {
+        let rc = self.docs(path)?;
+        self.docs_cache.remove(path);
+        Ok(std::rc::Rc::try_unwrap(rc).unwrap_or_else(|rc| (*rc).clone()))
     }
 
     fn project_name(
@@ -326,7 +361,7 @@ impl<'a> Loader<'a> {
         }
         let mut from_files: Option<Node> = None;
         for f in files {
-            for d in self.docs(f)? {
+            for d in self.docs(f)?.iter() {
                 if let Some(n) = d.get("name")
                     && n.as_str().is_some_and(|s| !s.is_empty())
                 {
@@ -375,7 +410,7 @@ impl<'a> Loader<'a> {
         include_chain: &[PathBuf],
     ) -> Result<Node, Error> {
         self.note_file(path, base_dir);
-        let docs = self.docs(path)?;
+        let docs = self.docs_owned(path)?;
         let mut acc: Option<Node> = None;
         for mut doc in docs {
             if doc.as_map().is_none() {
@@ -450,8 +485,10 @@ impl<'a> Loader<'a> {
         let Value::Map(entries) = &mut services.value else {
             return Ok(()); // reported by the typed conversion
         };
+        // only the services that extend another (the others need no work, and no copy)
         let names: Vec<String> = entries
             .iter()
+            .filter(|(_, v)| v.get("extends").is_some())
             .filter_map(|(k, _)| k.as_str().map(str::to_string))
             .collect();
         for name in names {
@@ -544,10 +581,13 @@ impl<'a> Loader<'a> {
                         ext.loc.clone(),
                     ));
                 }
+                if let Some(real) = self.outside(&target) {
+                    return Err(self.outside_error("extended file", &target, &real, &ext.loc));
+                }
                 let target_dir = target.parent().unwrap_or(Path::new("/")).to_path_buf();
                 self.note_file(&target, &target_dir);
                 let mut other: Option<Node> = None;
-                for mut d in self.docs(&target)? {
+                for mut d in self.docs_owned(&target)? {
                     if d.as_map().is_none() {
                         return Err(Error::at(
                             "the top level of a compose file must be a mapping",
@@ -732,6 +772,9 @@ impl<'a> Loader<'a> {
                         format!("included file {} not found", p.display()),
                         item.loc.clone(),
                     ));
+                }
+                if let Some(real) = self.outside(p) {
+                    return Err(self.outside_error("included file", p, &real, &item.loc));
                 }
             }
             let mut imported: Option<Node> = None;

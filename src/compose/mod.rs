@@ -52,6 +52,11 @@ pub struct LoadOptions {
     pub working_dir: PathBuf,
     /// The process environment (passed in so tests control it). It wins over `.env` values.
     pub environ: BTreeMap<String, String>,
+    /// Read files that the compose files name (`include:`, `extends: file:`, `env_file:`) also when they are
+    /// outside the project directory (symlinks resolved). Without it, such a file is not read: an `include`
+    /// or `extends` of it is an error, an `env_file` a warning (its values unknown). Files given on the
+    /// command line (`-f`, `--env-file`) are always read.
+    pub allow_outside: bool,
 }
 
 /// Loads the compose project the way `docker compose` does (see the module documentation), into the typed

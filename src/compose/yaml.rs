@@ -215,29 +215,23 @@ fn is_int(s: &str) -> bool {
 /// Reads a file for parsing: size limit, UTF-8 check (with the position of the first bad byte), BOM removed.
 pub fn read_source(path: &Path) -> Result<String, Error> {
     let file: Arc<Path> = Arc::from(path);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(Error::new(format!("{} is a directory", path.display())));
-    }
-    if meta.len() > MAX_FILE_SIZE {
-        return Err(Error::at(
-            format!(
-                "file is too large ({} bytes; the limit is {} bytes)",
-                meta.len(),
-                MAX_FILE_SIZE
-            ),
-            Location::new(file, 1, 1),
-        ));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(Error::at(
-            "file is too large".to_string(),
-            Location::new(file, 1, 1),
-        ));
-    }
+    let bytes = match crate::fsread::read_limited(path, MAX_FILE_SIZE) {
+        Ok(b) => b,
+        Err(crate::fsread::ReadError::TooLarge(n)) => {
+            return Err(Error::at(
+                format!(
+                    "file is too large ({n} bytes or more; the limit is {MAX_FILE_SIZE} bytes)"
+                ),
+                Location::new(file, 1, 1),
+            ));
+        }
+        Err(crate::fsread::ReadError::NotAFile("directory")) => {
+            return Err(Error::new(format!("{} is a directory", path.display())));
+        }
+        Err(e) => {
+            return Err(Error::new(format!("cannot read {}: {e}", path.display())));
+        }
+    };
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {

@@ -42,11 +42,22 @@ struct Detected {
     build: Option<(Dockerfile, PathBuf, usize)>,
 }
 
-/// Every service that runs nginx, with the configuration it runs with.
+/// Every service that runs nginx, with the configuration it runs with. Reads no host file outside the
+/// project directory (see [`discover_with`]).
 pub fn discover(project: &Project) -> Vec<Proxy> {
+    discover_with(project, false)
+}
+
+/// [`discover`]; `allow_outside` lets it read bind-mount sources and files outside the project directory.
+///
+/// Without it, a bind mount whose source is outside the project directory (`/etc:/etc/nginx/conf.d`) is
+/// taken as a mount whose content cannot be seen (includes into it are reported as not read), and every host
+/// file is read only when its real path (symlinks resolved) is inside the project directory: a pull request
+/// cannot make the tool print a file of the machine it runs on.
+pub fn discover_with(project: &Project, allow_outside: bool) -> Vec<Proxy> {
     project
         .enabled_services()
-        .filter_map(|svc| detect(svc).map(|d| build_proxy(project, svc, d)))
+        .filter_map(|svc| detect(svc).map(|d| build_proxy(project, svc, d, allow_outside)))
         .collect()
 }
 
@@ -230,8 +241,20 @@ fn wiped_variables(text: &str, env: &BTreeMap<String, String>) -> Vec<String> {
     v
 }
 
-fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
+fn build_proxy(project: &Project, svc: &Service, det: Detected, allow_outside: bool) -> Proxy {
     let mut vfs = Vfs::new();
+    let roots = [project.working_dir.clone()];
+    if !allow_outside {
+        vfs.restrict_to(&roots);
+    }
+    let outside = |p: &Path| -> Option<PathBuf> {
+        if allow_outside {
+            return None;
+        }
+        let canon_roots: Vec<PathBuf> =
+            roots.iter().filter_map(|r| r.canonicalize().ok()).collect();
+        nginx::outside_roots(p, &canon_roots)
+    };
     let mut sources = Vec::new();
     let mut problems = Vec::new();
     let flavor = det.flavor.unwrap_or(Flavor::Official);
@@ -373,6 +396,18 @@ fn build_proxy(project: &Project, svc: &Service, det: Detected) -> Proxy {
                         &m.target,
                         nginx::Source::Opaque {
                             display: format!("empty directory {}", host.display()),
+                        },
+                        Layer::Mount,
+                        Some(m.loc.clone()),
+                    );
+                } else if let Some(real) = host.exists().then(|| outside(host)).flatten() {
+                    vfs.add(
+                        &m.target,
+                        nginx::Source::Opaque {
+                            display: format!(
+                                "host path {} (outside the project directory: not read; --allow-outside reads it)",
+                                real.display()
+                            ),
                         },
                         Layer::Mount,
                         Some(m.loc.clone()),

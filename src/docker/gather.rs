@@ -341,8 +341,21 @@ async fn container_extras(ctx: &Ctx<'_>, c: &LiveContainer, nginx_dir: Option<&s
         nginx: None,
         notes: Vec::new(),
     };
+    let wanted = match &ctx.opts.sockets_for {
+        None => true,
+        Some(names) => {
+            let has = |n: &str| names.contains(&n.to_ascii_lowercase());
+            has(&c.service)
+                || has(&c.name)
+                || c.networks.iter().any(|e| {
+                    e.aliases.iter().chain(&e.dns_names).any(|a| has(a))
+                        || e.ipv4.is_some_and(|ip| has(&ip.to_string()))
+                        || e.ipv6.is_some_and(|ip| has(&ip.to_string()))
+                })
+        }
+    };
     let sockets = async {
-        if ctx.opts.read_sockets && c.pid.is_some() {
+        if ctx.opts.read_sockets && wanted && c.pid.is_some() {
             Some(listening(ctx, c).await)
         } else {
             None

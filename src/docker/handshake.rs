@@ -42,6 +42,82 @@ pub async fn get_version(ep: &Endpoint) -> Result<VersionInfo, DockerError> {
     })
 }
 
+/// Asks `GET /_ping`, which a Docker Engine answers at once (about 0.1 ms here, where `/version` takes 5 to
+/// 10 ms: the engine asks containerd for its version), with `Api-Version` and
+/// `Server: Docker/VERSION (OS)` headers. `Ok(None)` when the answer lacks them (an engine that does not say,
+/// or something that is not an engine): the caller then relies on `/version`. The minimum API version is
+/// not in these headers. The caller bounds it in time.
+pub async fn ping(ep: &Endpoint) -> Result<Option<VersionInfo>, DockerError> {
+    let url = ep.describe();
+    let head = match &ep.transport {
+        Transport::Unix(path) => {
+            let stream = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| connect_error(&url, &e, &format!("socket {}", path.display())))?;
+            ping_exchange(stream).await
+        }
+        Transport::Tcp { host, port } => {
+            let stream = tokio::net::TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(|e| connect_error(&url, &e, &format!("{host}:{port}")))?;
+            ping_exchange(stream).await
+        }
+    };
+    Ok(head.as_deref().and_then(parse_ping))
+}
+
+/// The head of the answer to `GET /_ping` (`None` when there is no complete head within 16 KiB).
+async fn ping_exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> Option<String> {
+    stream
+        .write_all(
+            b"GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: compose-doctor\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 || buf.len() > 16 << 10 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(String::from_utf8_lossy(&buf[..end]).into_owned());
+        }
+    }
+}
+
+/// `Api-Version` and `Server: Docker/VERSION (OS)` from a `/_ping` answer's head (status 200 only).
+pub(crate) fn parse_ping(head: &str) -> Option<VersionInfo> {
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?;
+    if status.split_whitespace().nth(1) != Some("200") {
+        return None;
+    }
+    let (mut api, mut server) = (None, None);
+    for l in lines {
+        let (k, v) = l.split_once(':')?;
+        match k.trim().to_ascii_lowercase().as_str() {
+            "api-version" => api = Some(v.trim().to_string()),
+            "server" => server = Some(v.trim().to_string()),
+            _ => {}
+        }
+    }
+    let api = api.filter(|a| parse_api(a).is_some())?;
+    let rest = server?.strip_prefix("Docker/")?.to_string();
+    let (version, os) = match rest.split_once(' ') {
+        Some((v, os)) => (v.to_string(), os.trim_matches(['(', ')']).to_string()),
+        None => (rest, String::new()),
+    };
+    Some(VersionInfo {
+        version,
+        api_version: api,
+        min_api_version: None,
+        os,
+    })
+}
+
 /// Maps a failed connect to what it means for the user.
 pub(crate) fn connect_error(url: &str, e: &std::io::Error, what: &str) -> DockerError {
     use std::io::ErrorKind as K;
@@ -258,6 +334,24 @@ pub fn parse_api(s: &str) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ping_headers_give_the_versions() {
+        let head = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\nDate: x";
+        let v = parse_ping(head).unwrap();
+        assert_eq!(
+            (v.version.as_str(), v.api_version.as_str(), v.os.as_str()),
+            ("20.10.24+dfsg1", "1.41", "linux")
+        );
+        assert_eq!(v.min_api_version, None);
+        // not an engine, or an engine that does not say: ask /version
+        assert!(parse_ping("HTTP/1.1 200 OK\r\nServer: nginx\r\nApi-Version: 1.41").is_none());
+        assert!(
+            parse_ping("HTTP/1.1 404 Not Found\r\nApi-Version: 1.41\r\nServer: Docker/1 (linux)")
+                .is_none()
+        );
+        assert!(parse_ping("HTTP/1.1 200 OK\r\nServer: Docker/1 (linux)").is_none());
+    }
 
     #[test]
     fn content_length_chunked_and_eof_bodies() {

@@ -39,6 +39,12 @@ pub struct DockerOptions {
     pub read_files: bool,
     /// Read every running container's listening TCP sockets.
     pub read_sockets: bool,
+    /// Read the sockets only of containers that one of these names (lowercase: a service, container name,
+    /// network alias or DNS name, or an IP address) designates; `None`: of every running container. Each
+    /// read walks the kernel's whole TCP hash tables (about 1.5 ms per container here, whatever the
+    /// container holds), so reading only the upstreams that routes lead to keeps live mode close to the
+    /// engine's own speed on large projects.
+    pub sockets_for: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for DockerOptions {
@@ -48,6 +54,7 @@ impl Default for DockerOptions {
             read_logs: true,
             read_files: true,
             read_sockets: true,
+            sockets_for: None,
         }
     }
 }
@@ -199,8 +206,25 @@ pub fn connect_with_env(
             endpoint: url.clone(),
             message: format!("cannot start the I/O runtime: {e}"),
         })?;
+    // `/_ping` and `/version` at once: the engine answers the ping at once (with the API and engine
+    // versions in its headers), `/version` takes it 5 to 10 ms; an endpoint whose ping says nothing useful
+    // is asked the slow way.
+    let handshake = async {
+        let version = handshake::get_version(&ep);
+        let ping = handshake::ping(&ep);
+        tokio::pin!(version);
+        tokio::pin!(ping);
+        tokio::select! {
+            biased;
+            v = &mut version => v,
+            p = &mut ping => match p {
+                Ok(Some(info)) => Ok(info),
+                _ => version.await,
+            },
+        }
+    };
     let info = rt.block_on(async {
-        tokio::time::timeout(opts.timeout, handshake::get_version(&ep))
+        tokio::time::timeout(opts.timeout, handshake)
             .await
             .unwrap_or_else(|_| {
                 Err(DockerError::Timeout {

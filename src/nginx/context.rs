@@ -391,7 +391,7 @@ impl<'a> Checker<'a> {
                                 "upstream takes exactly one name: upstream backend { ... }",
                             ));
                         } else {
-                            let key = (stream, d.args[0].value.to_ascii_lowercase());
+                            let key = (stream, d.args[0].value.as_str().to_ascii_lowercase());
                             if let Some(first) = self.upstreams.get(&key) {
                                 self.problems.push(invalid(
                                     d,
@@ -524,7 +524,7 @@ impl<'a> Checker<'a> {
                     self.passes_without_port.push((
                         stream,
                         h.to_ascii_lowercase(),
-                        d.name.clone(),
+                        d.name.to_string(),
                         d.loc.clone(),
                     ))
                 }
@@ -744,7 +744,7 @@ mod tests {
         let include_loc = Location::new(main.clone(), 3, 5);
         let mut http = parse_str("http { }", &main).unwrap();
         let site = parse_str("events {}\nhttp { server { listen 80; } }\n", &inc).unwrap();
-        http[0].block = Some(site);
+        http[0].block = Some(site.into_boxed_slice());
         let files = vec![
             ConfigFile {
                 container_path: "/etc/nginx/nginx.conf".into(),

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 fn directive_json(d: &Directive) -> Value {
     let mut m = Map::new();
-    m.insert("directive".into(), Value::String(d.name.clone()));
+    m.insert("directive".into(), Value::String(d.name.to_string()));
     m.insert("line".into(), json!(d.loc.line));
     m.insert("column".into(), json!(d.loc.column));
     m.insert(
@@ -26,7 +26,7 @@ fn directive_json(d: &Directive) -> Value {
         Value::Array(
             d.args
                 .iter()
-                .map(|a| Value::String(a.value.clone()))
+                .map(|a| Value::String(a.value.to_string()))
                 .collect(),
         ),
     );

@@ -261,14 +261,17 @@ impl<'a> Lexer<'a> {
         let b = self.b;
         let len = b.len();
         // whitespace
-        while self.pos < len {
-            let c = b[self.pos];
-            if c == b'\n' {
+        while let Some(&c) = b.get(self.pos) {
+            if c == b' ' {
+                self.pos += 1;
+            } else if c == b'\n' {
                 self.newline_at(self.pos);
-            } else if !matches!(c, b' ' | b'\t' | b'\r') {
+                self.pos += 1;
+            } else if c == b'\t' || c == b'\r' {
+                self.pos += 1;
+            } else {
                 break;
             }
-            self.pos += 1;
         }
         if self.pos >= len {
             return Ok(None);
@@ -370,10 +373,14 @@ impl<'a> Lexer<'a> {
         let mut variable = false;
         let mut escaped = false;
         loop {
-            // fast path: ordinary bytes
-            while pos < len && !WORD_SPECIAL[b[pos] as usize] {
-                pos += 1;
-                variable = false;
+            // fast path: ordinary bytes (no bounds check per byte)
+            if let Some(n) = b[pos..].iter().position(|&c| WORD_SPECIAL[c as usize]) {
+                if n > 0 {
+                    variable = false;
+                }
+                pos += n;
+            } else {
+                pos = len;
             }
             if pos >= len {
                 break;
@@ -442,9 +449,10 @@ impl<'a> Lexer<'a> {
         let mut pos = start;
         let mut escaped = false;
         loop {
-            while pos < len && !QUOTED_SPECIAL[b[pos] as usize] {
-                pos += 1;
-            }
+            pos += b[pos..]
+                .iter()
+                .position(|&c| QUOTED_SPECIAL[c as usize])
+                .unwrap_or(len - pos);
             if pos >= len {
                 self.failed = true;
                 return Err(LexError {

@@ -18,7 +18,7 @@ pub const MAX_INCLUSIONS: usize = 200_000;
 /// Files larger than this are not read.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// At most this many bytes of text in all inclusions together.
-pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
 /// Blocks (across included files) nested deeper than this are cut off.
 pub const MAX_TREE_DEPTH: usize = 256;
 
@@ -63,6 +63,12 @@ pub fn load(vfs: &Vfs, entry: &str) -> Config {
 /// Loads a configuration file straight from the host, as `nginx -c FILE` would (its includes are resolved
 /// against its own directory on the host). For `compose-doctor parse nginx FILE`.
 pub fn load_host_file(path: &Path) -> Config {
+    load_host_file_with(path, true)
+}
+
+/// [`load_host_file`]; without `allow_outside`, includes are read only inside the file's own directory
+/// (symlinks resolved): `include /etc/shadow;` is reported as not read.
+pub fn load_host_file_with(path: &Path, allow_outside: bool) -> Config {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -73,11 +79,23 @@ pub fn load_host_file(path: &Path) -> Config {
     let text = abs.to_string_lossy().into_owned();
     let mut vfs = Vfs::new();
     vfs.add_host("/", "/", Layer::Mount, None);
+    if !allow_outside && let Some(dir) = abs.parent() {
+        vfs.restrict_to(&[dir.to_path_buf()]);
+    }
     load(&vfs, &text)
 }
 
-/// A parsed file and its size in bytes.
-type CachedFile = (Arc<Vec<Directive>>, u64);
+/// What the loader remembers of a file it read.
+#[derive(Clone)]
+enum Cached {
+    /// Could not be read (reported where it was first included).
+    Failed,
+    /// Read and parsed once, its tree handed out without a copy (most files are included once: a 10 MB
+    /// `sites.conf` must not be held twice). A second inclusion parses it again and keeps that tree.
+    Once(u64),
+    /// Included more than once: the tree to copy for every further inclusion, and the size in bytes.
+    Shared(Arc<Vec<Directive>>, u64),
+}
 
 struct Loader<'v> {
     vfs: &'v Vfs,
@@ -85,8 +103,8 @@ struct Loader<'v> {
     files: Vec<ConfigFile>,
     seen: HashSet<String>,
     problems: Vec<Problem>,
-    /// Parsed files by container path (`None`: could not be read).
-    cache: HashMap<String, Option<CachedFile>>,
+    /// Files read, by container path.
+    cache: HashMap<String, Cached>,
     inclusions: usize,
     bytes: u64,
     limit_reported: bool,
@@ -142,18 +160,34 @@ impl Loader<'_> {
             );
             return None;
         }
-        if let Some(cached) = self.cache.get(path) {
-            let (ds, size) = cached.as_ref()?.clone();
-            if self.bytes + size > MAX_TOTAL_BYTES {
-                self.limit(
-                    from.cloned(),
-                    format!("more than {MAX_TOTAL_BYTES} bytes of included text: the configuration was cut off here"),
-                );
-                return None;
+        match self.cache.get(path).cloned() {
+            None => {}
+            Some(Cached::Failed) => return None,
+            Some(Cached::Shared(ds, size)) => {
+                if !self.count(size, from) {
+                    return None;
+                }
+                return Some((*ds).clone());
             }
-            self.inclusions += 1;
-            self.bytes += size;
-            return Some((*ds).clone());
+            Some(Cached::Once(size)) => {
+                if !self.count(size, from) {
+                    return None;
+                }
+                // the second inclusion: parse again (its problems were reported the first time) and keep it
+                let text = self.vfs.get(path).and_then(|f| {
+                    f.read(MAX_FILE_BYTES)
+                        .ok()
+                        .map(|t| (t, path_arc(&f.host_path)))
+                });
+                let Some((text, file)) = text else {
+                    self.cache.insert(path.to_string(), Cached::Failed);
+                    return None;
+                };
+                let ds = Arc::new(parse_partial(&text, &file).directives);
+                self.cache
+                    .insert(path.to_string(), Cached::Shared(ds.clone(), size));
+                return Some((*ds).clone());
+            }
         }
         if self.cache.len() >= MAX_FILES {
             self.limit(
@@ -180,6 +214,10 @@ impl Loader<'_> {
         let text = match found.read(MAX_FILE_BYTES) {
             Ok(t) => t,
             Err(e) => {
+                // the main file's problem is at its own start
+                let at = from
+                    .cloned()
+                    .or_else(|| Some(Location::new(path_arc(&found.host_path), 1, 1)));
                 self.problems.push(problem(
                     ProblemKind::Unreadable,
                     format!(
@@ -187,25 +225,20 @@ impl Loader<'_> {
                         path,
                         found.host_path.display()
                     ),
-                    from.cloned(),
+                    at,
                     None,
                 ));
-                self.cache.insert(path.to_string(), None);
+                self.cache.insert(path.to_string(), Cached::Failed);
                 return None;
             }
         };
         let size = text.len() as u64;
-        if self.bytes + size > MAX_TOTAL_BYTES {
-            self.limit(
-                from.cloned(),
-                format!("more than {MAX_TOTAL_BYTES} bytes of included text: the configuration was cut off here"),
-            );
+        if !self.count(size, from) {
             return None;
         }
-        self.inclusions += 1;
-        self.bytes += size;
         let file: Arc<Path> = path_arc(&found.host_path);
         let parsed = parse_partial(&text, &file);
+        drop(text);
         if let Some(p) = parsed.problem {
             self.problems.push(p);
         }
@@ -216,14 +249,22 @@ impl Loader<'_> {
                 included_from: from.cloned(),
             });
         }
-        if from.is_none() {
-            // the entry file is read once (including it again would be a cycle): no copy to keep
-            return Some(parsed.directives);
+        self.cache.insert(path.to_string(), Cached::Once(size));
+        Some(parsed.directives)
+    }
+
+    /// Counts one more inclusion of `size` bytes; false (and a problem, once) when that is over the limits.
+    fn count(&mut self, size: u64, from: Option<&Location>) -> bool {
+        if self.bytes + size > MAX_TOTAL_BYTES {
+            self.limit(
+                from.cloned(),
+                format!("more than {MAX_TOTAL_BYTES} bytes of included text: the configuration was cut off here"),
+            );
+            return false;
         }
-        let ds = Arc::new(parsed.directives);
-        self.cache
-            .insert(path.to_string(), Some((ds.clone(), size)));
-        Some((*ds).clone())
+        self.inclusions += 1;
+        self.bytes += size;
+        true
     }
 
     fn missing(
@@ -319,9 +360,12 @@ impl Loader<'_> {
                 Some(d.loc.clone()),
                 Some("check the includes: a file is probably included inside its own blocks".into()),
             ));
-            d.block = Some(Vec::new());
+            d.block = Some(Box::default());
         } else {
-            d.block = Some(self.expand(block, chain, depth + 1));
+            d.block = Some(
+                self.expand(block.into_vec(), chain, depth + 1)
+                    .into_boxed_slice(),
+            );
         }
     }
 
@@ -416,7 +460,7 @@ mod tests {
         ds.iter()
             .map(|d| match &d.block {
                 Some(b) => format!("{}{{{}}}", d.name, names(b)),
-                None => d.name.clone(),
+                None => d.name.to_string(),
             })
             .collect::<Vec<_>>()
             .join(" ")

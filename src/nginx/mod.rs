@@ -22,7 +22,7 @@ pub mod vfs;
 pub use ast::*;
 pub use envsubst::{envsubst, render_template, shell_format_names, template_variables};
 pub use json::crossplane_payload;
-pub use load::{load, load_host_file};
+pub use load::{load, load_host_file, load_host_file_with};
 pub use parser::{Parsed, parse_partial, parse_str};
 pub use targets::targets;
 pub use vfs::*;

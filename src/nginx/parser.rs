@@ -1,7 +1,7 @@
 //! Directives from tokens, the way `ngx_conf_parse()` groups them: `name args ;` or `name args { ... }`.
 //! No recursion: blocks are kept on an explicit stack, nested at most [`MAX_DEPTH`] levels.
 
-use super::ast::{Arg, Directive, Problem, ProblemKind};
+use super::ast::{Arg, Directive, Problem, ProblemKind, Str};
 use super::lexer::{LexError, Lexer, TokenKind};
 use crate::span::Location;
 use std::path::Path;
@@ -43,10 +43,31 @@ fn from_lex(file: &Arc<Path>, e: LexError) -> Problem {
 }
 
 struct Open {
-    name: String,
-    args: Vec<Arg>,
+    name: Str,
+    args: Arc<[Arg]>,
     loc: Location,
-    children: Vec<Directive>,
+    /// Where its children start in the shared list of pending directives.
+    start: usize,
+}
+
+/// Closes the innermost open block: its children move out of `pending` into one exactly-sized allocation.
+fn close(open: Open, pending: &mut Vec<Directive>) {
+    let children: Box<[Directive]> = pending.drain(open.start..).collect();
+    pending.push(Directive {
+        name: open.name,
+        args: open.args,
+        loc: open.loc,
+        block: Some(children),
+    });
+}
+
+/// Moves the collected arguments out in an exactly-sized allocation (none for a directive without arguments).
+fn take_args(scratch: &mut Vec<Arg>) -> Arc<[Arg]> {
+    if scratch.is_empty() {
+        return Arc::new([]);
+    }
+    let out: Arc<[Arg]> = scratch.drain(..).collect();
+    out
 }
 
 /// Parses one file. Never fails: see [`Parsed`].
@@ -69,10 +90,11 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
         0
     };
     let mut lx = Lexer::starting_at(text, skip);
-    let mut root: Vec<Directive> = Vec::new();
+    // the directives of every open level, innermost last (no vector per block while it grows)
+    let mut pending: Vec<Directive> = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     // the directive being read: name, its location, arguments
-    let mut cur: Option<(String, Location, Vec<Arg>)> = None;
+    let mut cur: Option<(Str, Location)> = None;
     // arguments are collected here and moved out with an exact-size allocation
     let mut scratch: Vec<Arg> = Vec::with_capacity(16);
     let loc = |line: u32, column: u32| Location {
@@ -86,7 +108,7 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
             Ok(Some(t)) => t,
             Ok(None) => {
                 let (line, column) = lx.eof_position();
-                if let Some((name, l, _)) = &cur {
+                if let Some((name, l)) = &cur {
                     break Some(syntax(
                         file,
                         line,
@@ -116,31 +138,25 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
         };
         match tok.kind {
             TokenKind::Comment => {}
-            TokenKind::Word => {
-                let l = loc(tok.line, tok.column);
-                match &mut cur {
-                    None => cur = Some((tok.value.into_owned(), l, Vec::new())),
-                    Some(_) => scratch.push(Arg {
-                        value: tok.value.into_owned(),
-                        quoted: tok.quote.is_some(),
-                        loc: l,
-                    }),
-                }
-            }
+            TokenKind::Word => match &mut cur {
+                None => cur = Some((Str::from(tok.value), loc(tok.line, tok.column))),
+                Some(_) => scratch.push(Arg::new(
+                    Str::from(tok.value),
+                    tok.line,
+                    tok.column,
+                    tok.quote.is_some(),
+                )),
+            },
             TokenKind::Semicolon => match cur.take() {
-                Some((name, l, _)) => {
-                    let mut args: Vec<Arg> = Vec::with_capacity(scratch.len());
-                    args.append(&mut scratch);
+                Some((name, l)) => {
+                    let args = take_args(&mut scratch);
                     let d = Directive {
                         name,
                         args,
                         loc: l,
                         block: None,
                     };
-                    match stack.last_mut() {
-                        Some(open) => open.children.push(d),
-                        None => root.push(d),
-                    }
+                    pending.push(d);
                 }
                 None => {
                     break Some(syntax(
@@ -153,9 +169,8 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                 }
             },
             TokenKind::BlockStart => match cur.take() {
-                Some((name, l, _)) => {
-                    let mut args: Vec<Arg> = Vec::with_capacity(scratch.len());
-                    args.append(&mut scratch);
+                Some((name, l)) => {
+                    let args = take_args(&mut scratch);
                     if stack.len() >= MAX_DEPTH {
                         break Some(syntax(
                             file,
@@ -172,7 +187,7 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                         name,
                         args,
                         loc: l,
-                        children: Vec::new(),
+                        start: pending.len(),
                     });
                 }
                 None => {
@@ -186,7 +201,7 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                 }
             },
             TokenKind::BlockEnd => {
-                if let Some((name, l, _)) = &cur {
+                if let Some((name, l)) = &cur {
                     break Some(syntax(
                         file,
                         tok.line,
@@ -201,18 +216,7 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
                     ));
                 }
                 match stack.pop() {
-                    Some(open) => {
-                        let d = Directive {
-                            name: open.name,
-                            args: open.args,
-                            loc: open.loc,
-                            block: Some(open.children),
-                        };
-                        match stack.last_mut() {
-                            Some(p) => p.children.push(d),
-                            None => root.push(d),
-                        }
-                    }
+                    Some(open) => close(open, &mut pending),
                     None => {
                         break Some(syntax(
                             file,
@@ -233,19 +237,11 @@ pub fn parse_partial(text: &str, file: &Arc<Path>) -> Parsed {
 
     // close what is still open (after an error)
     while let Some(open) = stack.pop() {
-        let d = Directive {
-            name: open.name,
-            args: open.args,
-            loc: open.loc,
-            block: Some(open.children),
-        };
-        match stack.last_mut() {
-            Some(p) => p.children.push(d),
-            None => root.push(d),
-        }
+        close(open, &mut pending);
     }
+    pending.shrink_to_fit();
     Parsed {
-        directives: root,
+        directives: pending,
         problem: err.or(problem),
     }
 }
@@ -284,7 +280,7 @@ mod tests {
         ds.iter()
             .map(|d| {
                 let mut s = d.name.clone();
-                for a in &d.args {
+                for a in d.args.iter() {
                     s.push(' ');
                     s.push_str(&a.value);
                 }
@@ -310,7 +306,7 @@ mod tests {
         assert_eq!((loc.loc.line, loc.loc.column), (5, 5));
         let pass = &loc.block.as_ref().unwrap()[0];
         assert_eq!((pass.loc.line, pass.loc.column), (5, 18));
-        assert_eq!((pass.args[0].loc.line, pass.args[0].loc.column), (5, 29));
+        assert_eq!((pass.args[0].line, pass.args[0].column()), (5, 29));
         assert_eq!(&*pass.loc.file, Path::new("/t/nginx.conf"));
     }
 
@@ -320,8 +316,8 @@ mod tests {
         let m = ds[0].block.as_ref().unwrap();
         assert_eq!(m[0].name, "");
         assert_eq!(m[1].args[0].value, "x y");
-        assert!(m[1].args[0].quoted);
-        assert!(!ds[0].args[0].quoted);
+        assert!(m[1].args[0].quoted());
+        assert!(!ds[0].args[0].quoted());
     }
 
     #[test]

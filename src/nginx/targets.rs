@@ -110,7 +110,7 @@ impl<'a> Collector<'a> {
                         && d.args.len() == 1
                         && path.last().is_some_and(|p| p.name == f.name()) =>
                 {
-                    let key = (f, d.args[0].value.to_ascii_lowercase());
+                    let key = (f, d.args[0].value.as_str().to_ascii_lowercase());
                     let mut servers = Vec::new();
                     for s in d.block.as_deref().unwrap_or_default() {
                         self.order += 1;
@@ -127,7 +127,7 @@ impl<'a> Collector<'a> {
                         });
                         self.upstream_index.insert(key, self.upstreams.len());
                         self.upstreams.push(UpstreamBlock {
-                            name: d.args[0].value.clone(),
+                            name: d.args[0].value.to_string(),
                             family: f,
                             d,
                             servers,
@@ -230,7 +230,7 @@ fn resolver_of(d: &Directive) -> Option<Spanned<Vec<String>>> {
                 r.args
                     .iter()
                     .filter(|a| !a.value.contains('='))
-                    .map(|a| a.value.clone())
+                    .map(|a| a.value.to_string())
                     .collect(),
                 r.loc.clone(),
             )
@@ -282,7 +282,7 @@ impl<'a> BlockInfo<'a> {
                 "listen" => info.listen.push(join_args(c)),
                 "server_name" => info
                     .server_names
-                    .extend(c.args.iter().map(|a| a.value.clone())),
+                    .extend(c.args.iter().map(|a| a.value.to_string())),
                 _ => {}
             }
         }
@@ -335,7 +335,7 @@ impl<'a> Blocks<'a> {
                 if let Some(t) = self.get(l).first.get(name) {
                     timeouts.push((
                         name.to_string(),
-                        Spanned::new(t.args[0].value.clone(), t.loc.clone()),
+                        Spanned::new(t.args[0].value.to_string(), t.loc.clone()),
                     ));
                     break;
                 }
@@ -417,7 +417,7 @@ fn map_values(m: &Directive) -> Option<Vec<Cand>> {
                     return None;
                 }
                 out.push(Cand {
-                    value: v.clone(),
+                    value: v.to_string(),
                     via: vec![e.loc.clone()],
                 })
             }
@@ -640,8 +640,8 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
                 order,
                 Target {
                     kind,
-                    directive: d.name.clone(),
-                    raw: raw.clone(),
+                    directive: d.name.to_string(),
+                    raw: raw.to_string(),
                     loc: d.loc.clone(),
                     scheme: a.scheme,
                     host,
@@ -680,7 +680,7 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
         for (order, s) in &u.servers {
             let raw = s.args[0].value.clone();
             let a = parse_address(None, &raw);
-            let params: Vec<String> = s.args[1..].iter().map(|a| a.value.clone()).collect();
+            let params: Vec<String> = s.args[1..].iter().map(|a| a.value.to_string()).collect();
             let resolve = params.iter().any(|p| p == "resolve");
             let site = first.and_then(|r| r.site.as_ref());
             out.push((
@@ -688,7 +688,7 @@ pub fn targets(cfg: &Config) -> Vec<Target> {
                 Target {
                     kind,
                     directive: "server".to_string(),
-                    raw,
+                    raw: raw.to_string(),
                     loc: s.loc.clone(),
                     scheme: first.and_then(|r| r.scheme.clone()),
                     host: classify(&a.host),

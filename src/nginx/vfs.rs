@@ -49,6 +49,9 @@ pub struct Found {
     pub inline: Option<Arc<str>>,
     pub origin: Option<Location>,
     pub layer: Layer,
+    /// Why the file is not read although it is there: it resolves (through symlinks) outside the directories
+    /// the Vfs may read (see [`Vfs::restrict_to`]).
+    pub blocked: Option<String>,
 }
 
 impl Found {
@@ -57,18 +60,22 @@ impl Found {
         if let Some(t) = &self.inline {
             return Ok(t.clone());
         }
-        let meta = std::fs::metadata(&self.host_path)?;
-        if meta.is_dir() {
-            return Err(std::io::Error::other("is a directory"));
+        if let Some(why) = &self.blocked {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                why.clone(),
+            ));
         }
-        if meta.len() > limit {
-            return Err(std::io::Error::other(format!(
-                "file is {} bytes, more than the {} byte limit",
-                meta.len(),
-                limit
-            )));
-        }
-        let bytes = std::fs::read(&self.host_path)?;
+        let bytes = match crate::fsread::read_limited(&self.host_path, limit) {
+            Ok(b) => b,
+            Err(crate::fsread::ReadError::Io(e)) => return Err(e),
+            Err(crate::fsread::ReadError::TooLarge(n)) => {
+                return Err(std::io::Error::other(format!(
+                    "file is {n} bytes or more, more than the {limit} byte limit"
+                )));
+            }
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        };
         match String::from_utf8(bytes) {
             Ok(s) => Ok(Arc::from(s)),
             // nginx reads bytes; comments and strings in Latin-1 are common. Keep the text, mark bad bytes.
@@ -82,10 +89,35 @@ impl Found {
 #[derive(Debug, Clone, Default)]
 pub struct Vfs {
     entries: Vec<Entry>,
+    /// When set, host files are read only when their real path (symlinks resolved) is inside one of these
+    /// directories (canonical paths).
+    roots: Option<Vec<PathBuf>>,
+}
+
+/// `path`'s real location when it is outside every root; `None` when it is inside one (or cannot be resolved,
+/// which the read reports on its own).
+pub fn outside_roots(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    let real = path.canonicalize().ok()?;
+    if roots.iter().any(|r| real.starts_with(r)) {
+        None
+    } else {
+        Some(real)
+    }
 }
 
 /// Normalises a container path: absolute, no `//`, no trailing `/`, `.` and `..` folded.
 pub fn normalize(path: &str) -> String {
+    // the common case: already normal (one allocation, no splitting)
+    if path.starts_with('/')
+        && (path.len() == 1 || !path.ends_with('/'))
+        && !path.contains("//")
+        && !path.contains("/./")
+        && !path.contains("/../")
+        && !path.ends_with("/.")
+        && !path.ends_with("/..")
+    {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
         match p {
@@ -119,6 +151,13 @@ impl Vfs {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// Reads host files only inside these directories (after resolving symlinks): a symlink in a mounted
+    /// directory that points at `/etc/shadow` is reported as not read, never read. Roots that do not exist
+    /// are ignored.
+    pub fn restrict_to(&mut self, roots: &[PathBuf]) {
+        self.roots = Some(roots.iter().filter_map(|r| r.canonicalize().ok()).collect());
     }
 
     pub fn add(
@@ -184,7 +223,7 @@ impl Vfs {
         v.into_iter().map(|(_, e, r)| (e, r)).collect()
     }
 
-    fn found_in(entry: &Entry, rest: &str, path: &str) -> Option<Found> {
+    fn found_in(&self, entry: &Entry, rest: &str, path: &str) -> Option<Found> {
         match &entry.source {
             Source::Host(h) => {
                 let hp = if rest.is_empty() {
@@ -193,12 +232,24 @@ impl Vfs {
                     h.join(rest)
                 };
                 if hp.exists() {
+                    let blocked = self
+                        .roots
+                        .as_ref()
+                        .and_then(|roots| outside_roots(&hp, roots))
+                        .map(|real| {
+                            format!(
+                                "{} resolves to {}, outside the project directory: not read (--allow-outside reads it)",
+                                hp.display(),
+                                real.display()
+                            )
+                        });
                     Some(Found {
                         container_path: path.to_string(),
                         host_path: hp,
                         inline: None,
                         origin: entry.origin.clone(),
                         layer: entry.layer,
+                        blocked,
                     })
                 } else {
                     None
@@ -210,6 +261,7 @@ impl Vfs {
                 inline: Some(text.clone()),
                 origin: entry.origin.clone(),
                 layer: entry.layer,
+                blocked: None,
             }),
             _ => None,
         }
@@ -221,15 +273,15 @@ impl Vfs {
         let path = normalize(path);
         // files written at start sit on top of everything; a runtime directory that lacks the file hides nothing
         for (e, rest) in self.covering(&path, Layer::Runtime) {
-            if let Some(f) = Self::found_in(e, rest, &path) {
+            if let Some(f) = self.found_in(e, rest, &path) {
                 return Ok(f);
             }
         }
         if let Some((e, rest)) = self.covering(&path, Layer::Mount).into_iter().next() {
-            return Self::found_in(e, rest, &path).ok_or(Some(e));
+            return self.found_in(e, rest, &path).ok_or(Some(e));
         }
         for (e, rest) in self.covering(&path, Layer::Image) {
-            if let Some(f) = Self::found_in(e, rest, &path) {
+            if let Some(f) = self.found_in(e, rest, &path) {
                 return Ok(f);
             }
         }

@@ -183,7 +183,7 @@ fn set_host_header(path: &[&Directive]) -> Option<String> {
                     .is_some_and(|a| a.value.eq_ignore_ascii_case("host"))
             })
             .and_then(|d| d.args.get(1))
-            .map(|a| a.value.clone());
+            .map(|a| a.value.to_string());
     }
     None
 }

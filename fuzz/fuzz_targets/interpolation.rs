@@ -1,0 +1,5 @@
+#![no_main]
+//! See compose_doctor::fuzzing::interpolation.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| compose_doctor::fuzzing::interpolation(data));
