@@ -328,9 +328,16 @@ pub fn run(facts: &Facts) -> Analysis {
         findings.extend(proxy_findings);
     }
 
-    // verdicts
-    for (i, r) in routes.iter_mut().enumerate() {
-        let mine: Vec<&Finding> = findings.iter().filter(|f| f.route == Some(i)).collect();
+    // verdicts (findings indexed by route once: a filter per route was quadratic on large projects)
+    let mut by_route: Vec<Vec<&Finding>> = vec![Vec::new(); routes.len()];
+    for f in &findings {
+        if let Some(i) = f.route
+            && let Some(v) = by_route.get_mut(i)
+        {
+            v.push(f);
+        }
+    }
+    for (r, mine) in routes.iter_mut().zip(by_route) {
         let mut codes: Vec<&'static str> = mine.iter().map(|f| f.rule.code).collect();
         // codes already on the route are proxy-level errors that keep nginx from starting
         let fatal = !r.codes.is_empty();
