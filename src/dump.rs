@@ -209,11 +209,7 @@ pub fn write_nginx_json(cfg: &Config, out: &mut impl Write) -> std::io::Result<(
 }
 
 /// The loaded project as JSON; environment and build-argument values masked unless `show_secrets`.
-pub fn compose_json(
-    project: &Project,
-    show_secrets: bool,
-    redactor: &Redactor,
-) -> serde_json::Value {
+pub fn compose_json(project: &Project, show_secrets: bool) -> serde_json::Value {
     let mut v = serde_json::to_value(project).unwrap_or(serde_json::Value::Null);
     if show_secrets {
         return v;
@@ -242,10 +238,17 @@ pub fn compose_json(
             }
         }
     }
-    // values interpolated elsewhere (a password in `command:`): the text filter
-    match serde_json::to_string(&v) {
-        Ok(s) if !redactor.is_empty() => serde_json::from_str(&redactor.apply(&s)).unwrap_or(v),
-        _ => v,
+    v
+}
+
+/// [`compose_json`] as pretty-printed text, with the redactor also applied to the text (values
+/// interpolated elsewhere, such as a password in `command:`).
+pub fn compose_json_text(project: &Project, show_secrets: bool, redactor: &Redactor) -> String {
+    let v = compose_json(project, show_secrets);
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    match redactor.apply(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(t) => t,
     }
 }
 

@@ -84,8 +84,8 @@ pub fn add_live(
 fn socket_hosts(facts: &Facts) -> Option<std::collections::BTreeSet<String>> {
     use nginx::Host;
     let mut hosts = std::collections::BTreeSet::new();
-    for cfg in facts.proxies.iter().filter_map(|p| p.loaded()) {
-        for t in nginx::targets(cfg) {
+    for p in &facts.proxies {
+        for t in p.targets() {
             match &t.host {
                 Host::Name(n) => {
                     hosts.insert(n.to_ascii_lowercase());

@@ -274,11 +274,8 @@ fn parse(what: ParseWhat) -> ExitCode {
             } else {
                 compose_doctor::redact::Redactor::for_project(&p, &env_files)
             };
-            let v = compose_doctor::dump::compose_json(&p, show_secrets, &redactor);
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ = serde_json::to_writer_pretty(&mut out, &v);
-            let _ = out.write_all(b"\n");
-            let _ = out.flush();
+            let text = compose_doctor::dump::compose_json_text(&p, show_secrets, &redactor);
+            print_out(&(text + "\n"));
             ExitCode::SUCCESS
         }
     }

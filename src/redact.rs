@@ -124,8 +124,7 @@ impl Redactor {
         let targets: Vec<String> = facts
             .proxies
             .iter()
-            .filter_map(|p| p.loaded())
-            .flat_map(|cfg| crate::nginx::targets(cfg).into_iter().map(|t| t.raw))
+            .flat_map(|p| p.targets().iter().map(|t| t.raw.clone()))
             .collect();
         Redactor::new(
             environment_values(&facts.project, env_files),

@@ -12,6 +12,12 @@ pub struct Ctx<'a> {
     pub facts: &'a Facts,
     pub project: &'a Project,
     pub port_facts: BTreeMap<&'a str, PortFacts>,
+    /// Names of the `upstream {}` blocks of each proxy's configuration (by proxy service), collected once:
+    /// a walk of the whole tree per route made a 10,000-server configuration take half a minute.
+    pub upstream_names: BTreeMap<&'a str, Vec<String>>,
+    /// Resolutions by (proxy, host): many routes name the same host, and a resolution looks at every service.
+    resolved:
+        std::cell::RefCell<std::collections::HashMap<(&'a str, crate::nginx::Host), Resolved>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -42,10 +48,23 @@ impl<'a> Ctx<'a> {
                 (s.name.as_str(), f)
             })
             .collect();
+        let upstream_names = facts
+            .proxies
+            .iter()
+            .map(|p| {
+                let mut names = Vec::new();
+                if let Some(cfg) = p.loaded() {
+                    upstream_names(&cfg.directives, &mut names);
+                }
+                (p.service.as_str(), names)
+            })
+            .collect();
         Ctx {
             facts,
             project,
             port_facts,
+            upstream_names,
+            resolved: Default::default(),
         }
     }
 
@@ -96,7 +115,7 @@ pub struct RouteCtx<'a> {
     /// The service a loopback target reaches (a sidecar in the proxy's network namespace).
     pub loopback_service: Option<String>,
     /// Names of `upstream {}` blocks in the proxy's configuration.
-    pub upstream_names: Vec<String>,
+    pub upstream_names: &'a [String],
 }
 
 fn upstream_names(dirs: &[Directive], out: &mut Vec<String>) {
@@ -142,7 +161,16 @@ pub fn listen_ports(cfg: &crate::nginx::Config) -> Vec<(u16, bool)> {
 impl<'a> RouteCtx<'a> {
     pub fn new(ctx: &'a Ctx<'a>, proxy: &'a Proxy, target: &'a Target) -> Self {
         let project = ctx.project;
-        let resolved = resolve::resolve(project, &proxy.service, &target.host);
+        let key = (proxy.service.as_str(), target.host.clone());
+        let cached = ctx.resolved.borrow().get(&key).cloned();
+        let resolved = match cached {
+            Some(r) => r,
+            None => {
+                let r = resolve::resolve(project, &proxy.service, &target.host);
+                ctx.resolved.borrow_mut().insert(key, r.clone());
+                r
+            }
+        };
         let proxy_mode = resolve::net_mode(project, &proxy.service);
         let port = target.effective_port();
         let mut port_verdict = None;
@@ -176,10 +204,11 @@ impl<'a> RouteCtx<'a> {
                 _ => {}
             }
         }
-        let mut names = Vec::new();
-        if let Some(cfg) = proxy.loaded() {
-            upstream_names(&cfg.directives, &mut names);
-        }
+        let names = ctx
+            .upstream_names
+            .get(proxy.service.as_str())
+            .map(|v| v.as_slice())
+            .unwrap_or(&[]);
         RouteCtx {
             ctx,
             proxy,

@@ -437,12 +437,17 @@ pub fn run_with(facts: &Facts, policy: &mut Policy) -> Analysis {
         findings.extend(proxy_findings);
     }
 
-    // verdicts
-    for (i, r) in routes.iter_mut().enumerate() {
-        let mine: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| f.route == Some(i) && f.suppressed.is_none())
-            .collect();
+    // verdicts (findings indexed by route once: a filter per route was quadratic on large projects)
+    let mut by_route: Vec<Vec<&Finding>> = vec![Vec::new(); routes.len()];
+    // suppressed findings do not count for the verdict
+    for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+        if let Some(i) = f.route
+            && let Some(v) = by_route.get_mut(i)
+        {
+            v.push(f);
+        }
+    }
+    for (r, mine) in routes.iter_mut().zip(by_route) {
         let mut codes: Vec<&'static str> = mine.iter().map(|f| f.rule.code).collect();
         // codes already on the route are proxy-level errors that keep nginx from starting
         let fatal = !r.codes.is_empty();

@@ -35,42 +35,36 @@ const CONNECT_TIME: &[&str] = &[
 /// In each upstream block with a working server, connect-time errors of the other servers become warnings,
 /// each with a partial-upstream finding.
 pub fn adjust(routes: &[Route], offset: usize, findings: &mut Vec<Finding>) {
-    let mut blocks: Vec<&crate::span::Location> = routes
-        .iter()
-        .filter_map(|r| r.target.upstream.as_ref().map(|u| &u.block_loc))
-        .collect();
-    blocks.sort();
-    blocks.dedup();
-    for block in blocks {
-        let members: Vec<usize> = routes
+    // the routes of each upstream block, and the error findings of each route, indexed once (scanning all
+    // routes per block and all findings per route was quadratic on large configurations)
+    let mut blocks: std::collections::BTreeMap<&crate::span::Location, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        if let Some(u) = &r.target.upstream {
+            blocks.entry(&u.block_loc).or_default().push(i + offset);
+        }
+    }
+    let mut errors_of: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (k, f) in findings.iter().enumerate() {
+        if let Some(i) = f.route
+            && f.severity == Severity::Error
+            && i >= offset
+            && i < offset + routes.len()
+        {
+            errors_of.entry(i).or_default().push(k);
+        }
+    }
+    for members in blocks.values() {
+        let good = members
             .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.target
-                    .upstream
-                    .as_ref()
-                    .is_some_and(|u| &u.block_loc == block)
-            })
-            .map(|(i, _)| i + offset)
-            .collect();
-        let has_error = |i: usize, f: &[Finding]| {
-            f.iter()
-                .any(|x| x.route == Some(i) && x.severity == Severity::Error)
-        };
-        let good: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|i| !has_error(*i, findings))
-            .collect();
-        if good.is_empty() || good.len() == members.len() {
+            .filter(|i| !errors_of.contains_key(i))
+            .count();
+        if good == 0 || good == members.len() {
             continue;
         }
-        for &i in &members {
-            let errs: Vec<usize> = (0..findings.len())
-                .filter(|&k| {
-                    findings[k].route == Some(i) && findings[k].severity == Severity::Error
-                })
-                .collect();
+        for &i in members {
+            let errs: &[usize] = errors_of.get(&i).map(|v| v.as_slice()).unwrap_or(&[]);
             if errs.is_empty()
                 || !errs
                     .iter()
@@ -78,7 +72,7 @@ pub fn adjust(routes: &[Route], offset: usize, findings: &mut Vec<Finding>) {
             {
                 continue;
             }
-            for &k in &errs {
+            for &k in errs {
                 findings[k].severity = Severity::Warning;
             }
             let r = &routes[i - offset];

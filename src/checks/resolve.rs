@@ -223,12 +223,13 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
     // Docker's DNS: service names, aliases, container names. On the default bridge, none of these.
     let mut hostname_match = None;
     for svc in project.enabled_services() {
-        let shared = shared_networks(project, proxy, &svc.name);
+        // computed only for the service that matches (once per service and route made large projects slow)
+        let shared = || shared_networks(project, proxy, &svc.name);
         if svc.name.eq_ignore_ascii_case(name) {
             return Resolved::Service {
                 service: svc.name.clone(),
                 how: How::ServiceName,
-                shared,
+                shared: shared(),
             };
         }
         if let Some(cn) = &svc.container_name
@@ -239,7 +240,7 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
                 how: How::ContainerName {
                     loc: cn.loc.clone(),
                 },
-                shared,
+                shared: shared(),
             };
         }
         for n in &svc.networks {
@@ -249,8 +250,7 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
                 .find(|a| a.value.eq_ignore_ascii_case(name))
             {
                 // an alias answers only on its own network
-                let shared: Vec<String> =
-                    shared.iter().filter(|k| **k == n.name).cloned().collect();
+                let shared: Vec<String> = shared().into_iter().filter(|k| *k == n.name).collect();
                 return Resolved::Service {
                     service: svc.name.clone(),
                     how: How::Alias {
@@ -270,7 +270,7 @@ fn resolve_name(project: &Project, proxy: &str, name: &str) -> Resolved {
                 hostname_match = Some(Resolved::Service {
                     service: svc.name.clone(),
                     how: How::Hostname { loc: h.loc.clone() },
-                    shared,
+                    shared: shared(),
                 });
             }
         }

@@ -285,6 +285,18 @@ pub fn read_file(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn values_that_double_at_every_line_are_bounded() {
+        // found by the fuzzer: `A=$A$A` on every line doubles A (2^40 bytes after 40 lines)
+        let mut src = String::from("A=0123456789abcdef\n");
+        for _ in 0..40 {
+            src.push_str("A=$A$A\n");
+        }
+        let e = parse(&src, &|_| None).unwrap_err();
+        assert!(e.message.contains("larger than"), "{}", e.message);
+        assert_eq!(e.line, 18, "the line where it passes 1 MiB");
+    }
     use super::*;
 
     fn map(src: &str) -> HashMap<String, String> {

@@ -15,7 +15,15 @@ pub enum InterpError {
     Invalid,
     /// `${VAR:?message}` / `${VAR?message}` with the variable missing.
     Required { var: String, message: String },
+    /// The result would be larger than [`MAX_VALUE_BYTES`] (variables that expand to ever larger values).
+    TooLarge,
 }
+
+/// The largest result of one template: a value that doubles at every `.env` line (`A=$A$A`) must not
+/// exhaust the memory.
+pub const MAX_VALUE_BYTES: usize = 1 << 20;
+/// The most bytes interpolation may produce for one project, all values together.
+pub const MAX_TOTAL_BYTES: usize = 256 << 20;
 
 impl InterpError {
     pub fn describe(&self, template: &str) -> String {
@@ -29,6 +37,10 @@ impl InterpError {
             InterpError::Required { var, message } => {
                 format!("required variable {var} is missing a value: {message}")
             }
+            InterpError::TooLarge => format!(
+                "the value of \"{}\" would be larger than {MAX_VALUE_BYTES} bytes after variable expansion",
+                template.chars().take(60).collect::<String>()
+            ),
         }
     }
 }
@@ -66,6 +78,9 @@ pub fn substitute(
             }
             Some(b'{') => {
                 let (value, next) = braced(template, i + 2, lookup, unset)?;
+                if out.len() + value.len() > MAX_VALUE_BYTES {
+                    return Err(InterpError::TooLarge);
+                }
                 out.push_str(&value);
                 i = next;
             }
@@ -77,6 +92,9 @@ pub fn substitute(
                 }
                 let name = &template[start..j];
                 match lookup(name) {
+                    Some(v) if out.len() + v.len() > MAX_VALUE_BYTES => {
+                        return Err(InterpError::TooLarge);
+                    }
                     Some(v) => out.push_str(&v),
                     None => unset.push(name.to_string()),
                 }
@@ -84,6 +102,9 @@ pub fn substitute(
             }
             _ => return Err(InterpError::Invalid),
         }
+    }
+    if out.len() > MAX_VALUE_BYTES {
+        return Err(InterpError::TooLarge);
     }
     Ok(out)
 }
@@ -193,11 +214,24 @@ fn braced(
     Ok((result, next))
 }
 
-/// Interpolates every scalar value under `node` (keys are not interpolated).
+/// Interpolates every scalar value under `node` (keys are not interpolated), with a budget of
+/// [`MAX_TOTAL_BYTES`] for this tree.
 pub fn interpolate_tree(
     node: &mut Node,
     lookup: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<Warning>,
+) -> Result<(), Error> {
+    let mut budget = MAX_TOTAL_BYTES;
+    interpolate_tree_within(node, lookup, warnings, &mut budget)
+}
+
+/// [`interpolate_tree`] within `budget` bytes of substituted values (shared by the calls of one project: a
+/// small file whose every value names a 1 MiB variable must not need gigabytes).
+pub fn interpolate_tree_within(
+    node: &mut Node,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<Warning>,
+    budget: &mut usize,
 ) -> Result<(), Error> {
     match &mut node.value {
         Value::Scalar(s, _) => {
@@ -205,6 +239,16 @@ pub fn interpolate_tree(
                 let mut unset = Vec::new();
                 let v = substitute(s, lookup, &mut unset)
                     .map_err(|e| Error::at(e.describe(s), node.loc.clone()))?;
+                if v.len() > *budget {
+                    return Err(Error::at(
+                        format!(
+                            "variable expansion produces more than {MAX_TOTAL_BYTES} bytes in all: the configuration \
+                             was not loaded"
+                        ),
+                        node.loc.clone(),
+                    ));
+                }
+                *budget -= v.len();
                 for name in unset {
                     warnings.push(unset_warning(&name, &node.loc));
                 }
@@ -213,12 +257,12 @@ pub fn interpolate_tree(
         }
         Value::Seq(items) => {
             for item in items {
-                interpolate_tree(item, lookup, warnings)?;
+                interpolate_tree_within(item, lookup, warnings, budget)?;
             }
         }
         Value::Map(entries) => {
             for (_, v) in entries {
-                interpolate_tree(v, lookup, warnings)?;
+                interpolate_tree_within(v, lookup, warnings, budget)?;
             }
         }
         Value::Null => {}

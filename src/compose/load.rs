@@ -46,6 +46,8 @@ pub(crate) struct Loader<'a> {
     docs_cache: HashMap<PathBuf, std::rc::Rc<Vec<Node>>>,
     /// The project directory (canonical) files named by compose files must be in, unless `allow_outside`.
     inside: Option<PathBuf>,
+    /// Bytes variable expansion may still produce for the whole project.
+    interp_budget: usize,
 }
 
 fn abs(base: &Path, p: &Path) -> PathBuf {
@@ -106,6 +108,7 @@ impl<'a> Loader<'a> {
             legacy_v1: false,
             docs_cache: HashMap::new(),
             inside: None,
+            interp_budget: interp::MAX_TOTAL_BYTES,
         }
     }
 
@@ -371,7 +374,12 @@ impl<'a> Loader<'a> {
         }
         if let Some(mut n) = from_files {
             let lookup = |k: &str| env.get(k).cloned();
-            interp::interpolate_tree(&mut n, &lookup, &mut self.warnings)?;
+            interp::interpolate_tree_within(
+                &mut n,
+                &lookup,
+                &mut self.warnings,
+                &mut self.interp_budget,
+            )?;
             let name = normalize_project_name(n.as_str().unwrap_or(""));
             if !name.is_empty() {
                 return Ok(name);
@@ -424,7 +432,12 @@ impl<'a> Loader<'a> {
             }
             self.legacy(&mut doc);
             let lookup = |k: &str| env.get(k).cloned();
-            interp::interpolate_tree(&mut doc, &lookup, &mut self.warnings)?;
+            interp::interpolate_tree_within(
+                &mut doc,
+                &lookup,
+                &mut self.warnings,
+                &mut self.interp_budget,
+            )?;
             self.apply_extends(&mut doc, path, env)?;
             let mut chain = include_chain.to_vec();
             chain.push(path.to_path_buf());
@@ -595,7 +608,12 @@ impl<'a> Loader<'a> {
                         ));
                     }
                     let lookup = |k: &str| env.get(k).cloned();
-                    interp::interpolate_tree(&mut d, &lookup, &mut self.warnings)?;
+                    interp::interpolate_tree_within(
+                        &mut d,
+                        &lookup,
+                        &mut self.warnings,
+                        &mut self.interp_budget,
+                    )?;
                     other = Some(match other {
                         None => d,
                         Some(o) => merge(o, d, &mut Vec::new()),

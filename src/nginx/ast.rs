@@ -174,7 +174,7 @@ impl PassKind {
 }
 
 /// Where a target points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Host {
     /// A DNS name (a compose service, alias, container_name, or an outside domain).
