@@ -622,32 +622,39 @@ impl Conv<'_, '_> {
         }
     }
 
+    /// Whether a top-level network or volume is external, and its Docker name: `name:` (or the legacy
+    /// `external: {name: ...}`), else the key for an external one, else `PROJECT_KEY`.
+    fn resource_name(&self, key: &str, v: &Node, w: &str) -> R<(bool, String)> {
+        if !v.is_null() && v.as_map().is_none() {
+            return Err(type_error(w, "a mapping or null", v));
+        }
+        let (external, ext_name) = match v.get("external") {
+            None => (false, None),
+            Some(e) if e.is_null() => (false, None),
+            Some(e) if e.as_map().is_some() => (
+                true,
+                opt_text(e.get("name"), &format!("{w}.external.name"))?.map(|x| x.value),
+            ),
+            Some(e) => (boolean(e, &format!("{w}.external"))?, None),
+        };
+        let name = opt_text(v.get("name"), &format!("{w}.name"))?
+            .map(|x| x.value)
+            .or(ext_name);
+        let docker_name = match name {
+            Some(n) => n,
+            None if external => key.to_string(),
+            None => format!("{}_{key}", self.project),
+        };
+        Ok((external, docker_name))
+    }
+
     fn network_defs(&mut self, n: Option<&Node>) -> R<BTreeMap<String, Network>> {
         let mut out = BTreeMap::new();
         let Some(n) = n else { return Ok(out) };
         for (k, v) in map_entries(n, "networks")? {
             let key = text(k, "networks")?;
             let w = format!("networks.{key}");
-            let (external, ext_name) = match v.get("external") {
-                None => (false, None),
-                Some(e) if e.is_null() => (false, None),
-                Some(e) if e.as_map().is_some() => (
-                    true,
-                    opt_text(e.get("name"), &format!("{w}.external.name"))?.map(|x| x.value),
-                ),
-                Some(e) => (boolean(e, &format!("{w}.external"))?, None),
-            };
-            if !v.is_null() && v.as_map().is_none() {
-                return Err(type_error(&w, "a mapping or null", v));
-            }
-            let name = opt_text(v.get("name"), &format!("{w}.name"))?
-                .map(|x| x.value)
-                .or(ext_name);
-            let docker_name = match name {
-                Some(n) => n,
-                None if external => key.clone(),
-                None => format!("{}_{key}", self.project),
-            };
+            let (external, docker_name) = self.resource_name(&key, v, &w)?;
             out.insert(
                 key.clone(),
                 Network {
@@ -670,26 +677,7 @@ impl Conv<'_, '_> {
         for (k, v) in map_entries(n, "volumes")? {
             let key = text(k, "volumes")?;
             let w = format!("volumes.{key}");
-            if !v.is_null() && v.as_map().is_none() {
-                return Err(type_error(&w, "a mapping or null", v));
-            }
-            let (external, ext_name) = match v.get("external") {
-                None => (false, None),
-                Some(e) if e.is_null() => (false, None),
-                Some(e) if e.as_map().is_some() => (
-                    true,
-                    opt_text(e.get("name"), &format!("{w}.external.name"))?.map(|x| x.value),
-                ),
-                Some(e) => (boolean(e, &format!("{w}.external"))?, None),
-            };
-            let name = opt_text(v.get("name"), &format!("{w}.name"))?
-                .map(|x| x.value)
-                .or(ext_name);
-            let docker_name = match name {
-                Some(n) => n,
-                None if external => key.clone(),
-                None => format!("{}_{key}", self.project),
-            };
+            let (external, docker_name) = self.resource_name(&key, v, &w)?;
             out.insert(
                 key.clone(),
                 VolumeDef {
