@@ -18,6 +18,8 @@ pub struct Ctx<'a> {
     /// Resolutions by (proxy, host): many routes name the same host, and a resolution looks at every service.
     resolved:
         std::cell::RefCell<std::collections::HashMap<(&'a str, crate::nginx::Host), Resolved>>,
+    /// What each service's command speaks ([`super::server::speaks`]), by service, computed once.
+    speaks_cache: std::cell::RefCell<BTreeMap<String, Option<(super::server::Speaks, String)>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -65,7 +67,20 @@ impl<'a> Ctx<'a> {
             port_facts,
             upstream_names,
             resolved: Default::default(),
+            speaks_cache: Default::default(),
         }
+    }
+
+    /// [`super::server::speaks`] of a service's image info, computed once per service.
+    pub fn speaks(&self, service: &str) -> Option<(super::server::Speaks, String)> {
+        if let Some(v) = self.speaks_cache.borrow().get(service) {
+            return v.clone();
+        }
+        let v = self.image(service).and_then(super::server::speaks);
+        self.speaks_cache
+            .borrow_mut()
+            .insert(service.to_string(), v.clone());
+        v
     }
 
     pub fn service(&self, name: &str) -> Option<&'a Service> {

@@ -1,5 +1,5 @@
 use super::resolve::Resolved;
-use super::server::{Speaks, speaks};
+use super::server::Speaks;
 use super::{Finding, RouteCtx, Rule, Severity};
 use crate::nginx::PassKind;
 
@@ -39,7 +39,7 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         },
         _ => return,
     };
-    let Some((speaks, why)) = rc.ctx.image(&service).and_then(speaks) else {
+    let Some((speaks, why)) = rc.ctx.speaks(&service) else {
         return;
     };
     let (ours, mismatch) = match t.kind {

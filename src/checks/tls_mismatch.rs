@@ -1,5 +1,5 @@
 use super::resolve::Resolved;
-use super::server::{Speaks, speaks};
+use super::server::Speaks;
 use super::{Finding, RouteCtx, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -41,10 +41,7 @@ pub fn check(rc: &RouteCtx, out: &mut Vec<Finding>) {
         Resolved::Loopback => rc.loopback_service.clone(),
         _ => None,
     };
-    let known = service
-        .as_deref()
-        .and_then(|s| rc.ctx.image(s))
-        .and_then(speaks);
+    let known = service.as_deref().and_then(|s| rc.ctx.speaks(s));
     // an upstream that is itself an nginx service of the project: its `listen` lines decide
     let upstream_listen = service.as_deref().and_then(|s| {
         let p = rc.ctx.facts.proxies.iter().find(|p| p.service == s)?;
