@@ -7,7 +7,7 @@
 //! `********` wherever it appears, as written and as JSON escapes it. Values that cannot be secrets or that
 //! the report must show are kept:
 //! - short or plain values (fewer than 4 characters, numbers, `true`/`false`, lowercase words of fewer than
-//!   8 letters such as `warn`): ports, switches and log levels;
+//!   8 letters such as `warn`, absolute paths such as `/etc/nginx`): ports, switches, log levels, paths;
 //! - a value is replaced only as a whole word (not inside a longer run of letters and digits);
 //! - names the project itself shows: service, network, container and host names, aliases, images;
 //! - a value that is the upstream address nginx uses (a target rendered from a template, `proxy_pass
@@ -29,7 +29,14 @@ pub struct Redactor {
 }
 
 fn trivial(v: &str) -> bool {
-    v.chars().count() < 4
+    // an absolute path (`/etc/nginx`, `/run/php/php-fpm.sock`): the report prints paths, and masking one
+    // would cut every path below it
+    let path_like = v.starts_with('/')
+        && v.len() > 1
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'));
+    path_like
+        || v.chars().count() < 4
         // short plain words: log levels, modes (`warn`, `debug`, `prod`)
         || (v.len() < 8 && v.bytes().all(|b| b.is_ascii_lowercase()))
         || v.bytes()
