@@ -33,8 +33,7 @@ pub fn load_facts(opts: &compose::LoadOptions) -> error::Result<Facts> {
 /// [`load_facts`]; `allow_outside` reads bind-mount sources and files outside the project directory too.
 pub fn load_facts_with(opts: &compose::LoadOptions, allow_outside: bool) -> error::Result<Facts> {
     let project = compose::load(opts)?;
-    let proxies = discover::discover_with(&project, allow_outside);
-    let images = discover::image_infos(&project);
+    let (proxies, images) = discover::discover_with(&project, allow_outside);
     Ok(Facts {
         project,
         proxies,

@@ -45,52 +45,55 @@ struct Detected {
 /// Every service that runs nginx, with the configuration it runs with. Reads no host file outside the
 /// project directory (see [`discover_with`]).
 pub fn discover(project: &Project) -> Vec<Proxy> {
-    discover_with(project, false)
+    discover_with(project, false).0
 }
 
-/// [`discover`]; `allow_outside` lets it read bind-mount sources and files outside the project directory.
+/// [`discover`], plus what the files say of every enabled service's image and process; each Dockerfile is
+/// read once for both. `allow_outside` lets it read bind-mount sources and files outside the project
+/// directory.
 ///
 /// Without it, a bind mount whose source is outside the project directory (`/etc:/etc/nginx/conf.d`) is
 /// taken as a mount whose content cannot be seen (includes into it are reported as not read), and every host
 /// file is read only when its real path (symlinks resolved) is inside the project directory: a pull request
 /// cannot make the tool print a file of the machine it runs on.
-pub fn discover_with(project: &Project, allow_outside: bool) -> Vec<Proxy> {
-    project
-        .enabled_services()
-        .filter_map(|svc| detect(svc).map(|d| build_proxy(project, svc, d, allow_outside)))
-        .collect()
+pub fn discover_with(
+    project: &Project,
+    allow_outside: bool,
+) -> (Vec<Proxy>, BTreeMap<String, ImageInfo>) {
+    let mut proxies = Vec::new();
+    let mut infos = BTreeMap::new();
+    for svc in project.enabled_services() {
+        let build = read_dockerfile(svc);
+        infos.insert(svc.name.clone(), image_info(svc, build.as_ref()));
+        if let Some(d) = detect(svc, build) {
+            proxies.push(build_proxy(project, svc, d, allow_outside));
+        }
+    }
+    (proxies, infos)
 }
 
-/// What the files say of every enabled service's image and process.
-pub fn image_infos(project: &Project) -> BTreeMap<String, ImageInfo> {
-    project
-        .enabled_services()
-        .map(|svc| {
-            let build = read_dockerfile(svc);
-            let stage = build.as_ref().map(|(df, _, i)| &df.stages[*i]);
-            let argv = effective_argv(svc, build.as_ref());
-            let argv_loc = svc
-                .command
-                .as_ref()
-                .map(|c| c.loc.clone())
-                .or_else(|| svc.entrypoint.as_ref().map(|e| e.loc.clone()))
-                .or_else(|| {
-                    stage
-                        .and_then(|s| s.cmd.as_ref().or(s.entrypoint.as_ref()))
-                        .map(|c| c.1.clone())
-                });
-            let info = ImageInfo {
-                image: stage
-                    .map(|s| s.base.clone())
-                    .or_else(|| svc.image.as_ref().map(|i| i.value.clone())),
-                expose: stage.map(|s| s.expose.clone()).unwrap_or_default(),
-                argv,
-                argv_loc,
-                env: environment(svc, build.as_ref()),
-            };
-            (svc.name.clone(), info)
-        })
-        .collect()
+/// What the files say of a service's image and process.
+fn image_info(svc: &Service, build: Option<&(Dockerfile, PathBuf, usize)>) -> ImageInfo {
+    let stage = build.map(|(df, _, i)| &df.stages[*i]);
+    let argv_loc = svc
+        .command
+        .as_ref()
+        .map(|c| c.loc.clone())
+        .or_else(|| svc.entrypoint.as_ref().map(|e| e.loc.clone()))
+        .or_else(|| {
+            stage
+                .and_then(|s| s.cmd.as_ref().or(s.entrypoint.as_ref()))
+                .map(|c| c.1.clone())
+        });
+    ImageInfo {
+        image: stage
+            .map(|s| s.base.clone())
+            .or_else(|| svc.image.as_ref().map(|i| i.value.clone())),
+        expose: stage.map(|s| s.expose.clone()).unwrap_or_default(),
+        argv: effective_argv(svc, build),
+        argv_loc,
+        env: environment(svc, build),
+    }
 }
 
 fn read_dockerfile(svc: &Service) -> Option<(Dockerfile, PathBuf, usize)> {
@@ -140,8 +143,7 @@ fn mentions_nginx(argv: &[String]) -> bool {
     })
 }
 
-fn detect(svc: &Service) -> Option<Detected> {
-    let build = read_dockerfile(svc);
+fn detect(svc: &Service, build: Option<(Dockerfile, PathBuf, usize)>) -> Option<Detected> {
     if let Some(img) = &svc.image
         && svc.build.is_none()
         && let Some(f) = defaults::flavor_of_image(&img.value)
